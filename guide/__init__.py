@@ -1,0 +1,1 @@
+"""Lots: the Flask application that wires content, scheduler and activation codes together."""

@@ -1,0 +1,1 @@
+"""The content library: load, check, render and version guides written in Markdown and YAML."""
