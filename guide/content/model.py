@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from types import MappingProxyType
 from typing import Literal
 
@@ -81,7 +81,7 @@ class Duration:
         return f"{self.amount}{self.unit}"
 
 
-class QuestionType(str, Enum):
+class QuestionType(StrEnum):
     CHOICE = "choice"
     MULTI = "multi"
     YES_NO = "yes_no"

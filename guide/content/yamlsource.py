@@ -1,0 +1,105 @@
+"""YAML reading that remembers the line of every key and item, and refuses duplicate keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+
+class LineMap(dict[str, Any]):
+    """A YAML mapping that knows the line of itself and of each key."""
+
+    line: int = 0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.key_lines: dict[Any, int] = {}
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class LineList(list[Any]):
+    """A YAML sequence that knows the line of itself and of each item."""
+
+    line: int = 0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.item_lines: list[int] = []
+
+    def line_of(self, index: int) -> int:
+        return self.item_lines[index] if index < len(self.item_lines) else self.line
+
+
+@dataclass(frozen=True)
+class YamlProblem(Exception):
+    line: int
+    message: str
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that builds LineMap/LineList and reports duplicate keys."""
+
+
+def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> LineMap:
+    loader.flatten_mapping(node)
+    data = LineMap()
+    data.line = node.start_mark.line + 1
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        if key in data:
+            # YAML would silently keep the last one; an editor would never notice.
+            raise YamlProblem(line, f"duplicate key '{key}'")
+        data[key] = loader.construct_object(value_node, deep=True)
+        data.key_lines[key] = line
+    return data
+
+
+def _construct_seq(loader: _LineLoader, node: yaml.SequenceNode) -> LineList:
+    data = LineList()
+    data.line = node.start_mark.line + 1
+    for item in node.value:
+        data.append(loader.construct_object(item, deep=True))
+        data.item_lines.append(item.start_mark.line + 1)
+    return data
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+_LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+
+
+def parse_yaml(text: str, first_line: int = 1) -> Any:
+    """Parse YAML text; line numbers are shifted so the text starts at `first_line`.
+
+    Raises YamlProblem with the line of the first error.
+    """
+    try:
+        value = yaml.load(text, Loader=_LineLoader)  # a SafeLoader subclass: no arbitrary objects
+    except YamlProblem as problem:
+        raise YamlProblem(problem.line + first_line - 1, problem.message) from None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = (mark.line + 1 if mark else 1) + first_line - 1
+        raise YamlProblem(line, f"invalid YAML: {error.problem or error.context}") from None
+    except yaml.YAMLError as error:
+        raise YamlProblem(first_line, f"invalid YAML: {error}") from None
+    if first_line != 1:
+        _shift_lines(value, first_line - 1)
+    return value
+
+
+def _shift_lines(value: Any, offset: int) -> None:
+    if isinstance(value, LineMap):
+        value.line += offset
+        value.key_lines = {key: line + offset for key, line in value.key_lines.items()}
+        for item in value.values():
+            _shift_lines(item, offset)
+    elif isinstance(value, LineList):
+        value.line += offset
+        value.item_lines = [line + offset for line in value.item_lines]
+        for item in value:
+            _shift_lines(item, offset)
