@@ -1,0 +1,1 @@
+"""The release engine: pure planning of what each enrolment receives, and when."""
