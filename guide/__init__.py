@@ -1,1 +1,46 @@
 """Lots: the Flask application that wires content, scheduler and activation codes together."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the application: configuration, extensions, content library and blueprints."""
+    from guide import errors, security
+    from guide.cli import register_commands
+    from guide.config import PACKAGE_ROOT, config_from_environment
+    from guide.content.library import init_library
+    from guide.extensions import babel, csrf, db, limiter, mail, migrate, select_locale
+
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(config_from_environment(app.instance_path))
+    if test_config:
+        app.config.from_mapping(test_config)
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(PACKAGE_ROOT / "migrations"), render_as_batch=True, compare_type=True
+    )
+    mail.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    init_library(app)
+    security.init_app(app)
+    errors.init_app(app)
+
+    from guide import models  # noqa: F401 - register every table with the metadata
+    from guide.api import api
+    from guide.web import helpers, inbox, public
+
+    helpers.init_app(app)
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(inbox.bp)
+    app.register_blueprint(api)
+    register_commands(app)
+    csrf.exempt(api)  # the API authenticates with bearer tokens, never with cookies
+    return app

@@ -25,7 +25,9 @@ def check_content(content_dir: Path | str, lix_limit: float = LIX_WARNING) -> li
     return sorted(set(problems))
 
 
-def _check_module(result: LoadResult, guide: Guide, module: Module, lix_limit: float) -> list[Problem]:
+def _check_module(
+    result: LoadResult, guide: Guide, module: Module, lix_limit: float
+) -> list[Problem]:
     problems = []
     if module.release.on_demand and (guide.id, module.id) not in result.releases_by_rule:
         problems.append(
@@ -41,7 +43,9 @@ def _check_module(result: LoadResult, guide: Guide, module: Module, lix_limit: f
         if source is None:
             continue
         for offset, line in enumerate(text.body.splitlines()):
-            line_no = source.first_line + _leading_blank_lines(source.path, source.first_line) + offset
+            line_no = (
+                source.first_line + _leading_blank_lines(source.path, source.first_line) + offset
+            )
             problems.extend(_check_line(result, source.path, line_no, line, module_ids))
         score = lix(text.body)
         if score > lix_limit:
@@ -64,11 +68,19 @@ def _check_line(
         inner = PLACEHOLDER.fullmatch(match.group(0))
         if inner is None:
             problems.append(
-                Problem(path, line_no, f"'{match.group(0)}' is not a placeholder like {{{{ local.key }}}}")
+                Problem(
+                    path,
+                    line_no,
+                    f"'{match.group(0)}' is not a placeholder like {{{{ local.key }}}}",
+                )
             )
         elif inner.group(1) not in result.library.local_facts:
             problems.append(
-                Problem(path, line_no, f"undeclared local fact '{inner.group(1)}' (declare it in local.yaml)")
+                Problem(
+                    path,
+                    line_no,
+                    f"undeclared local fact '{inner.group(1)}' (declare it in local.yaml)",
+                )
             )
     for match in LINK.finditer(line):
         target = match.group(1)
@@ -76,7 +88,9 @@ def _check_line(
             continue
         name = target.split("#", 1)[0]
         if not name.endswith(".md") or name[: -len(".md")] not in module_ids:
-            problems.append(Problem(path, line_no, f"broken link '{target}': no such module in this guide"))
+            problems.append(
+                Problem(path, line_no, f"broken link '{target}': no such module in this guide")
+            )
     return problems
 
 

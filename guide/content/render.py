@@ -24,9 +24,7 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"scope"}}
 ALLOWED_SCHEMES = {"http", "https", "mailto", "tel"}
 
 
-def fill_local_facts(
-    text: str, values: Mapping[str, str], facts: Mapping[str, LocalFact]
-) -> str:
+def fill_local_facts(text: str, values: Mapping[str, str], facts: Mapping[str, LocalFact]) -> str:
     """Replace `{{ local.key }}` with the organisation's value, else the national fallback."""
 
     def substitute(match: re.Match[str]) -> str:

@@ -40,8 +40,47 @@ class YamlProblem(Exception):
     message: str
 
 
+_BLANK = "\0 \t\r\n\x85\u2028\u2029"
+
+
 class _LineLoader(yaml.SafeLoader):
     """SafeLoader that builds LineMap/LineList and reports duplicate keys."""
+
+    def scan_plain(self) -> yaml.ScalarToken:
+        """Scan a plain scalar as YAML 1.2 does: `?` may end a word inside `{...}`.
+
+        PyYAML follows YAML 1.1 and stops at `?` in flow context, so the content
+        format's own example `text: {sv: Vem är du för personen?}` would not parse.
+        This is PyYAML's scan_plain with only that restriction lifted.
+        """
+        chunks: list[str] = []
+        start_mark = self.get_mark()
+        end_mark = start_mark
+        indent = self.indent + 1
+        spaces: list[str] | None = []
+        while True:
+            length = 0
+            if self.peek() == "#":
+                break
+            while True:
+                ch = self.peek(length)
+                ends_key = ch == ":" and self.peek(length + 1) in _BLANK + (
+                    ",[]{}" if self.flow_level else ""
+                )
+                if ch in _BLANK or ends_key or (self.flow_level and ch in ",[]{}"):
+                    break
+                length += 1
+            if length == 0:
+                break
+            self.allow_simple_key = False
+            chunks.extend(spaces or [])
+            chunks.append(self.prefix(length))
+            self.forward(length)
+            end_mark = self.get_mark()
+            spaces = self.scan_plain_spaces(indent, start_mark)
+            if not spaces or self.peek() == "#" or (not self.flow_level and self.column < indent):
+                break
+        return yaml.ScalarToken("".join(chunks), True, start_mark, end_mark)
 
 
 def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> LineMap:

@@ -1,0 +1,152 @@
+"""Organisations, units and staff accounts: creating them and checking passwords."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from guide.models import ApiToken, Organisation, StaffRole, StaffUser, Unit
+
+# Argon2id with the library's defaults (RFC 9106 low-memory profile): memory-hard.
+_hasher = PasswordHasher()
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+MIN_PASSWORD_LENGTH = 12
+
+
+class AccountError(Exception):
+    """Something about an organisation, unit or staff account cannot be done."""
+
+
+def normalise_email(raw: str) -> str:
+    email = raw.strip().lower()
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+        raise AccountError(f"'{raw}' är ingen giltig e-postadress.")
+    return email
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(staff: StaffUser, password: str) -> bool:
+    """Return whether the password is right; a staff member without one never logs in."""
+    if not staff.password_hash:
+        # Spend the same time as a real check so a missing account is not visible.
+        _hasher.hash(password)
+        return False
+    try:
+        return _hasher.verify(staff.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"Lösenordet behöver minst {MIN_PASSWORD_LENGTH} tecken.")
+
+
+def create_organisation(session: Session, slug: str, name: str) -> Organisation:
+    if not SLUG.match(slug):
+        raise AccountError(f"'{slug}' can only use a-z, 0-9 and '-'.")
+    if session.scalar(select(Organisation).where(Organisation.slug == slug)):
+        raise AccountError(f"An organisation '{slug}' already exists.")
+    organisation = Organisation(slug=slug, name=name.strip())
+    session.add(organisation)
+    session.flush()
+    return organisation
+
+
+def get_organisation(session: Session, slug: str) -> Organisation:
+    organisation = session.scalar(select(Organisation).where(Organisation.slug == slug))
+    if organisation is None:
+        raise AccountError(f"There is no organisation '{slug}'. Create it with guide org create.")
+    return organisation
+
+
+def create_unit(
+    session: Session, organisation: Organisation, slug: str, name: str, contact: str = ""
+) -> Unit:
+    if not SLUG.match(slug):
+        raise AccountError(f"'{slug}' can only use a-z, 0-9 and '-'.")
+    exists = session.scalar(
+        select(Unit).where(Unit.organisation_id == organisation.id, Unit.slug == slug)
+    )
+    if exists:
+        raise AccountError(f"{organisation.slug} already has a unit '{slug}'.")
+    unit = Unit(organisation=organisation, slug=slug, name=name.strip(), contact=contact.strip())
+    session.add(unit)
+    session.flush()
+    return unit
+
+
+def get_unit(session: Session, organisation: Organisation, slug: str) -> Unit:
+    unit = session.scalar(
+        select(Unit).where(Unit.organisation_id == organisation.id, Unit.slug == slug)
+    )
+    if unit is None:
+        raise AccountError(f"{organisation.slug} has no unit '{slug}'.")
+    return unit
+
+
+def create_staff(
+    session: Session,
+    email: str,
+    role: StaffRole,
+    organisation: Organisation | None = None,
+    unit: Unit | None = None,
+    password: str | None = None,
+) -> StaffUser:
+    """Create a staff account; editors and admins may stand outside any organisation."""
+    address = normalise_email(email)
+    if session.scalar(select(StaffUser).where(StaffUser.email == address)):
+        raise AccountError(f"There is already an account for {address}.")
+    if role in (StaffRole.STAFF, StaffRole.ORG_ADMIN) and organisation is None:
+        raise AccountError(f"A {role.value} account belongs to an organisation: give --org.")
+    if role is StaffRole.STAFF and unit is None:
+        raise AccountError("A staff account belongs to a unit: give --unit.")
+    if unit is not None and organisation is not None and unit.organisation_id != organisation.id:
+        raise AccountError("The unit belongs to another organisation.")
+    staff = StaffUser(
+        email=address,
+        role=role,
+        organisation=organisation,
+        unit=unit,
+        password_hash=hash_password(password) if password else None,
+    )
+    session.add(staff)
+    session.flush()
+    return staff
+
+
+def hash_token(token: str) -> str:
+    """Store tokens as SHA-256: they are long random values, so a fast hash is enough."""
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def issue_api_token(
+    session: Session,
+    now: datetime,
+    staff: StaffUser | None = None,
+    relative_id: int | None = None,
+    lifetime: timedelta | None = None,
+) -> str:
+    """Create a bearer token for a staff member or a relative; return it (shown once)."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        ApiToken(
+            token_hash=hash_token(token),
+            staff_user=staff,
+            relative_id=relative_id,
+            created_at=now,
+            expires_at=now + lifetime if lifetime else None,
+        )
+    )
+    session.flush()
+    return token

@@ -1,0 +1,73 @@
+"""Configuration read from the environment (SPEC §11), with safe embedded defaults."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+PACKAGE_ROOT = Path(__file__).resolve().parent
+# Installed, `content/` sits beside `guide/` in site-packages; in a checkout, beside it too.
+DEFAULT_CONTENT_DIR = PACKAGE_ROOT.parent / "content"
+
+
+def _flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() not in ("0", "false", "no", "off")
+
+
+def config_from_environment(instance_path: str) -> dict[str, Any]:
+    """Return the Flask configuration for this process, read from the environment."""
+    database_url = os.environ.get("GUIDE_DATABASE_URL") or (
+        f"sqlite:///{Path(instance_path) / 'guide.sqlite3'}"
+    )
+    if database_url.startswith("postgresql://"):
+        # SQLAlchemy's default PostgreSQL driver is psycopg2; we ship psycopg 3.
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+    secret_key = os.environ.get("GUIDE_SECRET_KEY") or _instance_secret(instance_path)
+    base_url = os.environ.get("GUIDE_BASE_URL", "http://localhost:5000").rstrip("/")
+    mail_server = os.environ.get("MAIL_SERVER") or None
+    return {
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "GUIDE_BASE_URL": base_url,
+        "GUIDE_TIMEZONE": os.environ.get("GUIDE_TIMEZONE", "Europe/Stockholm"),
+        "GUIDE_CONTENT_DIR": os.environ.get("GUIDE_CONTENT_DIR") or str(DEFAULT_CONTENT_DIR),
+        "GUIDE_RUN_SCHEDULER": _flag("GUIDE_RUN_SCHEDULER", True),
+        "GUIDE_CAPTURE_MAIL": mail_server is None,
+        "MAIL_SERVER": mail_server or "localhost",
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_USE_TLS": _flag("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _flag("MAIL_USE_SSL", False),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "Lots <no-reply@localhost>"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": base_url.startswith("https://"),
+        "PERMANENT_SESSION_LIFETIME": 60 * 60 * 8,
+        "STAFF_SESSION_IDLE_MINUTES": int(os.environ.get("GUIDE_STAFF_IDLE_MINUTES", "30")),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BABEL_DEFAULT_LOCALE": "sv",
+        "BABEL_DEFAULT_TIMEZONE": os.environ.get("GUIDE_TIMEZONE", "Europe/Stockholm"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("GUIDE_RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "GUIDE_LOGIN_LINK_MINUTES": 30,
+        "GUIDE_DEMO": False,
+    }
+
+
+def _instance_secret(instance_path: str) -> str:
+    """Keep a generated secret key in the instance folder so sessions survive restarts."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

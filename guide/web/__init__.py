@@ -1,0 +1,1 @@
+"""The web pages: public, relative, staff, admin and the demo inbox."""

@@ -1,0 +1,95 @@
+"""The application shell: pages, headers, errors, API document, migrations and `guide serve`."""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import select
+
+from guide.extensions import db
+from guide.models import StaffUser
+
+
+def test_start_page_is_swedish_and_semantic(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert '<html lang="sv">' in html
+    assert 'name="viewport"' in html
+    assert '<main id="main"' in html and 'href="#main"' in html
+    assert "Stöd för anhöriga" in html
+
+
+def test_security_headers_are_set(client) -> None:  # type: ignore[no-untyped-def]
+    headers = client.get("/").headers
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["X-Frame-Options"] == "DENY"
+
+
+def test_unknown_page_is_a_swedish_404(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/finns-inte")
+    assert response.status_code == 404
+    assert "Sidan finns inte" in response.get_data(as_text=True)
+
+
+def test_api_errors_are_json(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/api/v1/finns-inte")
+    assert response.status_code == 404
+    body = response.get_json()
+    assert body["error"] == "not_found"
+    assert body["message"]
+
+
+def test_openapi_document_describes_the_api(client) -> None:  # type: ignore[no-untyped-def]
+    document = client.get("/api/v1/openapi.json").get_json()
+    assert document["openapi"].startswith("3.")
+    assert document["components"]["schemas"]["Error"]["required"] == ["error", "message"]
+    assert "/health" in document["paths"]
+
+
+def test_forms_are_protected_against_csrf(app: Flask) -> None:
+    from flask import Blueprint
+
+    app.config["WTF_CSRF_ENABLED"] = True
+
+    probe = Blueprint("probe", __name__)
+
+    @probe.post("/probe-form")
+    def probe_form() -> str:
+        return "ok"
+
+    app.register_blueprint(probe)
+    refused = app.test_client().post("/probe-form", data={"x": "1"})
+    assert refused.status_code == 400
+    assert "Formuläret hade gått ut" in refused.get_data(as_text=True)
+
+
+def test_migrations_match_the_models(app: Flask) -> None:
+    """The migrations create exactly the tables the models describe (no forgotten migration)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from flask_migrate import upgrade
+
+    if db.engine.dialect.name == "sqlite":
+        db.drop_all()
+        upgrade()
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, db.metadata)
+    assert differences == []
+
+
+def test_serve_demo_migrates_and_prints_how_to_log_in(app: Flask) -> None:
+    from guide.serve import prepare_service
+
+    if db.engine.dialect.name == "sqlite":
+        db.drop_all()  # start from nothing; PostgreSQL's schema is the migrated one already
+    lines = list(prepare_service(app, "127.0.0.1", 5057, demo=True))
+    text = "\n".join(lines)
+    assert "Lots listens on http://127.0.0.1:5057" in text
+    assert "personal@demo.lots.se" in text and "redaktor@demo.lots.se" in text
+    assert db.session.scalar(select(StaffUser).where(StaffUser.email == "admin@demo.lots.se"))
+    # Running it again (a restart) neither fails nor duplicates the demo.
+    assert list(prepare_service(app, "127.0.0.1", 5057, demo=True))
