@@ -34,13 +34,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from guide import models  # noqa: F401 - register every table with the metadata
     from guide.api import api
-    from guide.web import helpers, inbox, public
+    from guide.auth import load_logged_in
+    from guide.web import helpers, inbox, public, relative, staff
 
     helpers.init_app(app)
-
+    app.before_request(load_logged_in)
     app.register_blueprint(public.bp)
+    app.register_blueprint(relative.bp)
+    app.register_blueprint(staff.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(api)
     register_commands(app)
     csrf.exempt(api)  # the API authenticates with bearer tokens, never with cookies
+    csrf.exempt(public.unsubscribe)  # one-click unsubscribe comes from the mail client (RFC 8058)
     return app

@@ -74,7 +74,159 @@ def serve(host: str, port: int, demo: bool) -> None:
     waitress_serve(app, host=host, port=port, threads=8, ident="Lots")
 
 
-COMMANDS = (content, serve)
+# -- organisations, units, staff ---------------------------------------------------
+
+
+@click.group(cls=AppGroup)
+def org() -> None:
+    """Organisations (tenants)."""
+
+
+@org.command("create")
+@click.option("--slug", required=True)
+@click.option("--name", required=True)
+def org_create(slug: str, name: str) -> None:
+    """Create an organisation."""
+    from guide.accounts import AccountError, create_organisation
+    from guide.extensions import db
+
+    try:
+        create_organisation(db.session, slug, name)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Created organisation {slug}")
+
+
+@click.group(cls=AppGroup)
+def unit() -> None:
+    """Units of an organisation."""
+
+
+@unit.command("create")
+@click.option("--org", "org_slug", required=True)
+@click.option("--slug", required=True)
+@click.option("--name", required=True)
+@click.option("--contact", default="", help="Printed on the unit's cards, e.g. a phone number.")
+def unit_create(org_slug: str, slug: str, name: str, contact: str) -> None:
+    """Create a unit in an organisation."""
+    from guide.accounts import AccountError, create_unit, get_organisation
+    from guide.extensions import db
+
+    try:
+        create_unit(db.session, get_organisation(db.session, org_slug), slug, name, contact)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Created unit {org_slug}/{slug}")
+
+
+@click.group(cls=AppGroup)
+def staff() -> None:
+    """Staff accounts and their API tokens."""
+
+
+@staff.command("create")
+@click.option("--org", "org_slug")
+@click.option("--unit", "unit_slug")
+@click.option("--email", required=True)
+@click.option("--role", required=True, type=click.Choice(["staff", "org_admin", "editor", "admin"]))
+def staff_create(org_slug: str | None, unit_slug: str | None, email: str, role: str) -> None:
+    """Create an account and print a one-time link to set its password."""
+    from guide.accounts import AccountError, create_staff, get_organisation, get_unit
+    from guide.extensions import db
+    from guide.models import StaffRole
+    from guide.staff_passwords import password_link
+
+    try:
+        organisation = get_organisation(db.session, org_slug) if org_slug else None
+        found_unit = (
+            get_unit(db.session, organisation, unit_slug) if organisation and unit_slug else None
+        )
+        account = create_staff(db.session, email, StaffRole(role), organisation, found_unit)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Created {role} {account.email}")
+    click.echo(f"Set the password (link works once): {password_link(account)}")
+
+
+@staff.command("token")
+@click.option("--email", required=True)
+def staff_token(email: str) -> None:
+    """Print a new API token for a staff account."""
+    from sqlalchemy import select
+
+    from guide.accounts import issue_api_token
+    from guide.extensions import db
+    from guide.models import StaffUser
+    from guide.models.base import utcnow
+
+    account = db.session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
+    if account is None:
+        raise click.ClickException(f"There is no staff account {email}.")
+    token = issue_api_token(db.session, utcnow(), staff=account)
+    db.session.commit()
+    click.echo(token)
+
+
+# -- cards --------------------------------------------------------------------------
+
+
+@click.group(cls=AppGroup)
+def cards() -> None:
+    """Activation cards."""
+
+
+@cards.command("issue")
+@click.option("--org", "org_slug", required=True)
+@click.option("--unit", "unit_slug", required=True)
+@click.option("--guide", "guide_id", required=True)
+@click.option("--count", required=True, type=int)
+@click.option("--phase", default=None)
+@click.option("--expires", default=None, type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def cards_issue(
+    org_slug: str,
+    unit_slug: str,
+    guide_id: str,
+    count: int,
+    phase: str | None,
+    expires: object,
+    out: Path,
+) -> None:
+    """Issue a batch of cards and write its printable PDF."""
+    from activation_codes.cards_pdf import write_cards_pdf
+    from guide.accounts import AccountError, get_organisation, get_unit
+    from guide.cards import BatchRequest, CardError, issue_batch, printable_cards
+    from guide.content.library import current_library
+    from guide.extensions import db
+    from guide.models.base import utcnow
+
+    library = current_library()
+    if guide_id not in library.guides:
+        raise click.ClickException(f"There is no guide '{guide_id}'.")
+    try:
+        found_unit = get_unit(db.session, get_organisation(db.session, org_slug), unit_slug)
+        expires_on = expires.date() if expires is not None else None  # type: ignore[attr-defined]
+        request = BatchRequest(found_unit, library.guide(guide_id), count, phase, expires_on)
+        batch = issue_batch(db.session, request, utcnow())
+    except (AccountError, CardError) as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    with click.progressbar(length=count, label="Drawing cards") as bar, out.open("wb") as handle:
+        done = 0
+
+        def progress(total: int) -> None:
+            nonlocal done
+            bar.update(total - done)
+            done = total
+
+        write_cards_pdf(printable_cards(db.session, library, batch), handle, progress=progress)
+    click.echo(f"Issued {count} cards (batch {batch.id}) and wrote {out}")
+
+
+COMMANDS = (content, serve, org, unit, staff, cards)
 
 
 def register_commands(app: Flask) -> None:

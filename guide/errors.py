@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from guide.api.auth import ApiError
 from guide.extensions import db
 
 _MESSAGES = {
@@ -57,7 +58,14 @@ def _handle_unexpected(error: Exception):  # type: ignore[no-untyped-def]
     return _handle_http(InternalServerError(original_exception=error))
 
 
+def _handle_api_error(error: ApiError):  # type: ignore[no-untyped-def]
+    response = jsonify({"error": error.code, "message": error.message, **error.extra})
+    response.status_code = error.status
+    return response
+
+
 def init_app(app: Flask) -> None:
+    app.register_error_handler(ApiError, _handle_api_error)
     app.register_error_handler(CSRFError, _handle_csrf)
     app.register_error_handler(HTTPException, _handle_http)
     if not app.testing:

@@ -17,3 +17,7 @@ def openapi():  # type: ignore[no-untyped-def]
 @api.get("/health")
 def health():  # type: ignore[no-untyped-def]
     return jsonify({"status": "ok"})
+
+
+# Route modules register their views on `api` and their paths in the OpenAPI document.
+from guide.api import cards, relatives  # noqa: E402, F401

@@ -1,4 +1,4 @@
-"""The OpenAPI 3 document of the JSON API; each route adds its own path here."""
+"""The OpenAPI 3 document of the JSON API; each route module adds its own paths here."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ ERROR_SCHEMA = {
     "type": "object",
     "required": ["error", "message"],
     "properties": {
-        "error": {"type": "string", "description": "A stable code, e.g. card_already_used"},
+        "error": {"type": "string", "description": "A stable code, e.g. code_used"},
         "message": {"type": "string", "description": "A sentence for a person, in Swedish"},
     },
 }
@@ -21,6 +21,12 @@ PATHS: dict[str, dict[str, Any]] = {
         }
     },
 }
+SCHEMAS: dict[str, Any] = {"Error": ERROR_SCHEMA}
+
+
+def document(path: str, method: str, spec: dict[str, Any]) -> None:
+    """Add one operation to the document; called by each route module at import."""
+    PATHS.setdefault(path, {})[method.lower()] = spec
 
 
 def error_response(description: str) -> dict[str, Any]:
@@ -28,6 +34,17 @@ def error_response(description: str) -> dict[str, Any]:
         "description": description,
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
     }
+
+
+def json_body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def json_response(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    response: dict[str, Any] = {"description": description}
+    if schema is not None:
+        response["content"] = {"application/json": {"schema": schema}}
+    return response
 
 
 def openapi_document() -> dict[str, Any]:
@@ -42,7 +59,7 @@ def openapi_document() -> dict[str, Any]:
         },
         "servers": [{"url": "/api/v1"}],
         "components": {
-            "schemas": {"Error": ERROR_SCHEMA},
+            "schemas": SCHEMAS,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
         "paths": PATHS,

@@ -133,7 +133,7 @@ RELEASE_FIELDS = {"after": False, "from": False, "on_demand": False}
 NEED_FIELDS = {"id": True, "text": True}
 LOCAL_FIELDS = {"description": True, "fallback": True}
 
-ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 DEFAULT_CHECKIN_TITLE = Text.of(sv="Några frågor till dig", en="A few questions for you")
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n?", re.DOTALL)
 
@@ -324,7 +324,7 @@ class _GuideReader:
         if not ID_PATTERN.match(value):
             self.error(
                 data.line_of("id"),
-                f"the id '{value}' of {what} must use a-z, 0-9 and '-' only",
+                f"the id '{value}' of {what} must use a-z, 0-9, '-' and '_' only",
                 path,
             )
         return value

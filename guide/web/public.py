@@ -1,14 +1,262 @@
-"""Public pages: the start page, activation and login for relatives."""
+"""Public pages: the start page, activating a card, logging in with a link, unsubscribing."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from typing import Any
 
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from guide.auth import LoginLinkError, log_in_relative, use_login_token
+from guide.cards import local_today
 from guide.content.library import current_library
+from guide.enrolment import (
+    CONSENT_TEXTS,
+    Redemption,
+    RedemptionError,
+    find_redeemable_card,
+    redeem_card,
+)
+from guide.extensions import db, limiter
+from guide.mailer import queue_message, relative_for_unsubscribe, send_now
+from guide.models import ConsentPurpose, Relative
+from guide.models.base import utcnow
+from guide.web.forms import answers_from_form
 
 bp = Blueprint("public", __name__)
+
+# Only failed attempts count: a relative who types right is never slowed down.
+REDEMPTION_LIMIT = "10 per minute;30 per hour"
+
+
+def _failed(response: Any) -> bool:
+    return response.status_code >= 400
+
+
+def _code_key() -> str:
+    """Limit attempts on one code too, whoever makes them."""
+    raw = request.form.get("code") or (request.get_json(silent=True) or {}).get("code") or ""
+    return "code:" + "".join(raw.split()).upper().replace("-", "")[:32]
 
 
 @bp.get("/")
 def index():  # type: ignore[no-untyped-def]
     return render_template("public/index.html", guides=current_library().guides.values())
+
+
+# -- activation ---------------------------------------------------------------------
+
+
+@bp.route("/aktivera", methods=["GET", "POST"])
+@limiter.limit(REDEMPTION_LIMIT, methods=["POST"], deduct_when=_failed)
+@limiter.limit(REDEMPTION_LIMIT, methods=["POST"], key_func=_code_key, deduct_when=_failed)
+def activate():  # type: ignore[no-untyped-def]
+    """Step 1: the code. The check symbol catches typing errors before any lookup."""
+    code = request.values.get("kod") or request.form.get("code") or ""
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            card = find_redeemable_card(db.session, current_library(), code, local_today(utcnow()))
+        except RedemptionError as error:
+            errors["code"] = error.message
+            return render_template("public/activate.html", code=code, errors=errors), 400
+        session["activation"] = {"code": card.code, "guide": card.guide_id}
+        return redirect(url_for("public.activate_questions"))
+    return render_template("public/activate.html", code=code, errors=errors)
+
+
+def _pending_activation() -> dict[str, Any]:
+    pending = session.get("activation")
+    if not pending:
+        abort(redirect(url_for("public.activate")))
+    return pending  # type: ignore[no-any-return]
+
+
+@bp.route("/aktivera/fragor", methods=["GET", "POST"])
+def activate_questions():  # type: ignore[no-untyped-def]
+    """Step 2: the guide's profile questions; every one may be skipped."""
+    pending = _pending_activation()
+    guide = current_library().guide(pending["guide"])
+    language = _language()
+    if not guide.profile:
+        return redirect(url_for("public.activate_consent"))
+    errors: dict[str, str] = {}
+    answers = pending.get("profile", {})
+    if request.method == "POST":
+        if "skip" in request.form:
+            answers = {}
+        else:
+            answers = answers_from_form(guide.profile, request.form)
+            from guide.answers import AnswerError, clean_answers
+
+            try:
+                answers = clean_answers(guide.profile, answers)
+            except AnswerError as error:
+                errors[f"q-{error.question}"] = error.message
+        if not errors:
+            session["activation"] = {**pending, "profile": answers}
+            return redirect(url_for("public.activate_consent"))
+    status = 400 if errors else 200
+    return (
+        render_template(
+            "public/activate_questions.html",
+            guide=guide,
+            language=language,
+            answers=answers,
+            errors=errors,
+        ),
+        status,
+    )
+
+
+@bp.route("/aktivera/samtycke", methods=["GET", "POST"])
+def activate_consent():  # type: ignore[no-untyped-def]
+    """Step 3: e-mail and consents, each its own checkbox; then the relative is enrolled."""
+    pending = _pending_activation()
+    guide = current_library().guide(pending["guide"])
+    errors: dict[str, str] = {}
+    form = request.form
+    if request.method == "POST":
+        consents = {
+            purpose: form.get(f"consent_{purpose.value}") == "yes" for purpose in ConsentPurpose
+        }
+        now = utcnow()
+        try:
+            enrolment, welcome = redeem_card(
+                db.session,
+                current_library(),
+                Redemption(
+                    code=pending["code"],
+                    email=form.get("email", ""),
+                    consents=consents,
+                    language=_language(),
+                    profile=pending.get("profile", {}),
+                    timezone=current_app.config["GUIDE_TIMEZONE"],
+                ),
+                now,
+                local_today(now),
+            )
+        except RedemptionError as error:
+            if error.field == "code":
+                session.pop("activation", None)
+                flash(error.message, "error")
+                return redirect(url_for("public.activate"))
+            errors[error.field] = error.message
+        else:
+            session.pop("activation", None)
+            if welcome is not None:
+                send_now(db.session, welcome)
+            log_in_relative(enrolment.relative)
+            flash(_("Välkommen! Ditt första avsnitt finns här nedanför."), "success")
+            return redirect(url_for("relative.journey"))
+    return (
+        render_template(
+            "public/activate_consent.html",
+            guide=guide,
+            consent_texts=CONSENT_TEXTS,
+            form=form,
+            errors=errors,
+        ),
+        400 if errors else 200,
+    )
+
+
+def _language() -> str:
+    from guide.web.helpers import current_locale
+
+    return current_locale()
+
+
+# -- logging in ---------------------------------------------------------------------
+
+
+@bp.route("/logga-in", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def login():  # type: ignore[no-untyped-def]
+    """Ask for a login link. The answer is the same whether or not the address is known."""
+    if request.method == "POST":
+        request_login_link(request.form.get("email", ""))
+        return render_template("public/login_sent.html")
+    return render_template("public/login.html")
+
+
+def request_login_link(raw_email: str) -> None:
+    """Queue and send a login link if the address belongs to a relative; say nothing either way."""
+    email = raw_email.strip().lower()
+    relative = db.session.scalar(select(Relative).where(Relative.email == email))
+    if relative is None or relative.deleted_at is not None:
+        return
+    now = utcnow()
+    message = queue_message(
+        db.session,
+        kind="login",
+        relative=relative,
+        key=f"login:{relative.id}:{now.timestamp()}",
+        now=now,
+    )
+    db.session.commit()
+    if message is not None:
+        send_now(db.session, message)
+
+
+@bp.get("/logga-in/<token>")
+def login_with_token(token: str):  # type: ignore[no-untyped-def]
+    # A button, not an automatic login: mail scanners that open links must not spend them.
+    return render_template("public/login_confirm.html", token=token)
+
+
+@bp.post("/logga-in/<token>")
+def login_with_token_confirm(token: str):  # type: ignore[no-untyped-def]
+    try:
+        relative = use_login_token(db.session, token, utcnow())
+    except LoginLinkError as error:
+        db.session.rollback()
+        return render_template("public/login.html", link_error=error.message), 400
+    db.session.commit()
+    log_in_relative(relative)
+    return redirect(url_for("relative.journey"))
+
+
+@bp.post("/logga-ut")
+def logout():  # type: ignore[no-untyped-def]
+    session.clear()
+    flash(_("Du är utloggad."), "info")
+    return redirect(url_for("public.index"))
+
+
+# -- unsubscribe --------------------------------------------------------------------
+
+
+@bp.get("/avregistrera/<token>")
+def unsubscribe_page(token: str):  # type: ignore[no-untyped-def]
+    if relative_for_unsubscribe(token) is None:
+        abort(404)
+    return render_template("public/unsubscribe.html", token=token, done=False)
+
+
+@bp.post("/avregistrera/<token>")
+def unsubscribe(token: str):  # type: ignore[no-untyped-def]
+    """One-click unsubscribe (RFC 8058): works without logging in and without a form token."""
+    relative_id = relative_for_unsubscribe(token)
+    relative = db.session.get(Relative, relative_id) if relative_id else None
+    if relative is None:
+        abort(404)
+    if relative.email_paused_at is None:
+        relative.email_paused_at = utcnow()
+        relative.email_pause_reason = "Avregistrerad via länk i e-post"
+        db.session.commit()
+    if g.get("relative") is None and request.form.get("List-Unsubscribe") == "One-Click":
+        return "", 204
+    return render_template("public/unsubscribe.html", token=token, done=True)

@@ -1,0 +1,61 @@
+"""Bearer-token authentication for the API: a relative's token or a staff member's."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import abort, g
+
+from guide.auth import bearer_token
+from guide.extensions import db
+from guide.models import Relative, StaffRole
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class ApiError(Exception):
+    """An API failure with a stable code, a sentence and an HTTP status."""
+
+    def __init__(self, status: int, code: str, message: str, **extra: Any):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.extra = extra
+
+
+def relative_token_required(view: F) -> F:
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        token = bearer_token()
+        relative = (
+            db.session.get(Relative, token.relative_id) if token and token.relative_id else None
+        )
+        if relative is None or relative.deleted_at is not None:
+            raise ApiError(
+                401, "unauthorized", "Logga in med en giltig token (Authorization: Bearer ...)."
+            )
+        g.api_relative = relative
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def staff_token_required(*roles: StaffRole) -> Callable[[F], F]:
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            token = bearer_token()
+            staff = token.staff_user if token else None
+            if staff is None:
+                raise ApiError(401, "unauthorized", "Use a staff API token (guide staff token).")
+            if roles and not staff.has_role(*roles):
+                abort(403)
+            g.api_staff = staff
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator

@@ -1,0 +1,155 @@
+"""Issuing, listing, revoking and printing activation cards for a unit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from activation_codes.cards_pdf import PrintableCard
+from activation_codes.codes import generate_code, prefix_for
+from guide.content.model import Guide, Library
+from guide.models import Card, CardBatch, CardStatus, StaffUser, Unit
+
+MAX_BATCH = 10_000
+INSERT_CHUNK = 1_000
+
+
+class CardError(Exception):
+    """A batch that cannot be issued as asked; the message says what to change."""
+
+
+def guide_prefixes(library: Library) -> dict[str, str]:
+    """Return code prefix -> guide id for every guide in the library."""
+    return {prefix_for(guide.id): guide.id for guide in library.guides.values()}
+
+
+def local_today(now: datetime) -> date:
+    return now.astimezone(ZoneInfo(current_app.config["GUIDE_TIMEZONE"])).date()
+
+
+@dataclass(frozen=True)
+class BatchRequest:
+    unit: Unit
+    guide: Guide
+    count: int
+    phase: str | None = None
+    expires_on: date | None = None
+
+
+def issue_batch(
+    session: Session,
+    request: BatchRequest,
+    now: datetime,
+    issued_by: StaffUser | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> CardBatch:
+    """Create a batch of new cards with fresh codes; the caller commits."""
+    if not 1 <= request.count <= MAX_BATCH:
+        raise CardError(f"Ange ett antal kort mellan 1 och {MAX_BATCH}.")
+    if request.phase is not None and not request.guide.has_phase(request.phase):
+        raise CardError(f"Guiden {request.guide.id} har ingen fas '{request.phase}'.")
+    if request.expires_on is not None and request.expires_on < local_today(now):
+        raise CardError("Sista giltighetsdag kan inte ligga bakåt i tiden.")
+    batch = CardBatch(
+        organisation_id=request.unit.organisation_id,
+        unit_id=request.unit.id,
+        guide_id=request.guide.id,
+        start_phase=request.phase,
+        expires_on=request.expires_on,
+        count=request.count,
+        created_at=now,
+        created_by_id=issued_by.id if issued_by else None,
+    )
+    session.add(batch)
+    session.flush()
+    prefix = prefix_for(request.guide.id)
+    codes: set[str] = set()
+    while len(codes) < request.count:
+        codes.add(generate_code(prefix))
+    rows = [
+        {
+            "code": code,
+            "batch_id": batch.id,
+            "organisation_id": batch.organisation_id,
+            "unit_id": batch.unit_id,
+            "guide_id": batch.guide_id,
+            "start_phase": batch.start_phase,
+            "expires_on": batch.expires_on,
+            "status": CardStatus.NEW.value,
+            "created_at": now,
+        }
+        for code in sorted(codes)
+    ]
+    done = 0
+    for start in range(0, len(rows), INSERT_CHUNK):
+        chunk = rows[start : start + INSERT_CHUNK]
+        session.execute(Card.__table__.insert(), chunk)
+        done += len(chunk)
+        if progress:
+            progress(done)
+    return batch
+
+
+def cards_query(
+    organisation_id: int,
+    status: CardStatus | None = None,
+    unit_id: int | None = None,
+    guide_id: str | None = None,
+    batch_id: int | None = None,
+    today: date | None = None,
+) -> Select[tuple[Card]]:
+    """Return a query for an organisation's cards, newest first, filtered by status."""
+    query = select(Card).where(Card.organisation_id == organisation_id)
+    if unit_id is not None:
+        query = query.where(Card.unit_id == unit_id)
+    if guide_id:
+        query = query.where(Card.guide_id == guide_id)
+    if batch_id is not None:
+        query = query.where(Card.batch_id == batch_id)
+    if status is not None and today is not None:
+        not_expired = (Card.expires_on.is_(None)) | (Card.expires_on >= today)
+        if status is CardStatus.EXPIRED:
+            query = query.where(Card.status == CardStatus.NEW, Card.expires_on < today)
+        elif status is CardStatus.NEW:
+            query = query.where(Card.status == CardStatus.NEW, not_expired)
+        else:
+            query = query.where(Card.status == status)
+    return query.order_by(Card.id.desc())
+
+
+def revoke_card(session: Session, card: Card, now: datetime) -> None:
+    """Revoke a card that has not been used; a used card stays with its relative."""
+    if card.status == CardStatus.ACTIVATED:
+        raise CardError(f"Kortet {card.code} är redan använt och kan inte spärras.")
+    if card.status == CardStatus.REVOKED:
+        return
+    card.status = CardStatus.REVOKED
+    card.revoked_at = now
+
+
+def activation_url(code: str) -> str:
+    return f"{current_app.config['GUIDE_BASE_URL']}/aktivera?kod={code}"
+
+
+def printable_cards(
+    session: Session, library: Library, batch: CardBatch
+) -> Iterator[PrintableCard]:
+    """Yield what each card of a batch shows, for the PDF."""
+    guide = library.guide(batch.guide_id)
+    unit = batch.unit
+    codes = session.scalars(select(Card.code).where(Card.batch_id == batch.id).order_by(Card.id))
+    for code in codes:
+        yield PrintableCard(
+            code=code,
+            activation_url=activation_url(code),
+            guide_title=guide.title.get("sv"),
+            unit_name=unit.name,
+            unit_contact=unit.contact,
+            expires=batch.expires_on,
+        )

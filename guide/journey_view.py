@@ -1,0 +1,228 @@
+"""What a relative sees of a journey: used alike by Min guide and by GET /api/v1/me/journey."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import abort, url_for
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from guide.content.model import Guide, Library
+from guide.content.render import render_markdown
+from guide.journey import state_of
+from guide.local_facts import local_values
+from guide.models import CheckinInstance, Enrolment, ModuleVersion, Relative, Release
+from scheduler.planner import plan
+
+
+@dataclass(frozen=True)
+class ModuleItem:
+    id: str
+    title: str
+    summary: str
+    released_at: datetime | None
+    read: bool
+    updated: bool  # the module changed after it was released to this relative
+
+
+@dataclass(frozen=True)
+class JourneySummary:
+    enrolment: Enrolment
+    guide: Guide
+    phase_id: str
+    phase_title: str
+    released: list[ModuleItem]
+    library: list[ModuleItem]  # modules of phases reached, readable on demand
+    open_checkins: list[CheckinInstance]
+    next_module_at: datetime | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "enrolment": self.enrolment.id,
+            "guide": {"id": self.guide.id, "title": self.guide.title.get(self._language)},
+            "phase": {"id": self.phase_id, "title": self.phase_title},
+            "released": [_item_json(m) for m in self.released],
+            "library": [_item_json(m) for m in self.library],
+            "open_checkins": [
+                {"id": c.id, "checkin": c.checkin_id, "opened_at": c.opened_at.isoformat()}
+                for c in self.open_checkins
+            ],
+            "next_module_at": self.next_module_at.isoformat() if self.next_module_at else None,
+            "crisis": self.guide.crisis.get(self._language) if self.guide.crisis else None,
+        }
+
+    @property
+    def _language(self) -> str:
+        return self.enrolment.relative.language
+
+
+def _item_json(item: ModuleItem) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "title": item.title,
+        "summary": item.summary,
+        "released_at": item.released_at.isoformat() if item.released_at else None,
+        "read": item.read,
+        "updated": item.updated,
+    }
+
+
+def version_text(version: ModuleVersion, language: str) -> dict[str, Any]:
+    texts = version.texts
+    return texts.get(language) or next(iter(texts.values()))
+
+
+def journey_summary(
+    session: Session, library: Library, enrolment: Enrolment, now: datetime
+) -> JourneySummary:
+    """Return the relative's view of one enrolment at `now`."""
+    guide = library.guide(enrolment.guide_id)
+    language = enrolment.relative.language
+    released = []
+    for release in enrolment.releases:  # newest first
+        text = version_text(release.version, language)
+        current = guide.module(release.module_id) if guide.has_module(release.module_id) else None
+        released.append(
+            ModuleItem(
+                id=release.module_id,
+                title=text["title"],
+                summary=text["summary"],
+                released_at=release.released_at,
+                read=release.read_at is not None,
+                updated=current is not None
+                and current.content_hash != release.version.content_hash,
+            )
+        )
+    released_ids = {r.module_id for r in enrolment.releases}
+    reached = {visit.phase for visit in enrolment.phase_visits}
+    library_items = [
+        ModuleItem(m.id, m.text(language).title, m.text(language).summary, None, False, False)
+        for phase in guide.phases
+        if phase.id in reached
+        for m in guide.modules_in_phase(phase.id)
+        if m.id not in released_ids and not m.release.on_demand
+    ]
+    open_checkins = list(
+        session.scalars(
+            select(CheckinInstance)
+            .where(
+                CheckinInstance.enrolment_id == enrolment.id,
+                CheckinInstance.answered_at.is_(None),
+                CheckinInstance.expired_at.is_(None),
+            )
+            .order_by(CheckinInstance.opened_at.desc())
+        )
+    )
+    phase_id = enrolment.current_phase
+    next_module_at = plan(guide, state_of(enrolment), now).next_module_at
+    return JourneySummary(
+        enrolment=enrolment,
+        guide=guide,
+        phase_id=phase_id,
+        phase_title=guide.phase(phase_id).title.get(language)
+        if guide.has_phase(phase_id)
+        else phase_id,
+        released=released,
+        library=_unique(library_items),
+        open_checkins=open_checkins,
+        next_module_at=next_module_at,
+    )
+
+
+def _unique(items: list[ModuleItem]) -> list[ModuleItem]:
+    seen: set[str] = set()
+    result = []
+    for item in items:
+        if item.id not in seen:
+            seen.add(item.id)
+            result.append(item)
+    return result
+
+
+def enrolments_of(session: Session, relative: Relative) -> list[Enrolment]:
+    return list(
+        session.scalars(
+            select(Enrolment)
+            .where(Enrolment.relative_id == relative.id)
+            .order_by(Enrolment.activated_at.desc())
+        )
+    )
+
+
+def enrolment_of(session: Session, relative: Relative, enrolment_id: int) -> Enrolment:
+    """Return one of the relative's own enrolments, or 404 (never someone else's)."""
+    enrolment = session.get(Enrolment, enrolment_id)
+    if enrolment is None or enrolment.relative_id != relative.id:
+        abort(404, "Guiden finns inte.")
+    return enrolment
+
+
+@dataclass(frozen=True)
+class ModulePage:
+    module_id: str
+    title: str
+    summary: str
+    html: Markup
+    released: Release | None
+    needs: list[tuple[str, str]]
+    updated: bool
+
+
+def module_page(
+    session: Session,
+    library: Library,
+    enrolment: Enrolment,
+    module_id: str,
+    now: datetime,
+    link_for: Any = None,
+) -> ModulePage:
+    """Return a module as this relative may read it; opening a released module marks it read.
+
+    A released module shows exactly the version that was released. A module of a phase
+    already reached shows its current text (the library). Anything else is a 404.
+    """
+    guide = library.guide(enrolment.guide_id)
+    language = enrolment.relative.language
+    release = next((r for r in enrolment.releases if r.module_id == module_id), None)
+    values = local_values(session, enrolment.organisation_id)
+    if release is not None:
+        text = version_text(release.version, language)
+        if release.read_at is None:
+            release.read_at = now
+        current = guide.module(module_id) if guide.has_module(module_id) else None
+        updated = current is not None and current.content_hash != release.version.content_hash
+    else:
+        reached = {visit.phase for visit in enrolment.phase_visits}
+        if not guide.has_module(module_id):
+            abort(404, "Avsnittet finns inte.")
+        module = guide.module(module_id)
+        if module.release.on_demand or not reached.intersection(module.phases):
+            abort(404, "Avsnittet finns inte i din guide än.")
+        mt = module.text(language)
+        text = {"title": mt.title, "summary": mt.summary, "body": mt.body, "needs": dict(mt.needs)}
+        updated = False
+    module_needs: list[tuple[str, str]] = []
+    if guide.has_module(module_id):
+        module_needs = [
+            (need.id, need.text.get(language, guide.fallback_language))
+            for need in guide.module(module_id).needs
+        ]
+    visible = {r.module_id for r in enrolment.releases}
+    reached = {visit.phase for visit in enrolment.phase_visits}
+    visible |= {
+        m.id for m in guide.modules if not m.release.on_demand and reached.intersection(m.phases)
+    }
+
+    def link(target: str) -> str | None:
+        if target not in visible:
+            return None
+        return url_for("relative.module", enrolment_id=enrolment.id, module_id=target)
+
+    html = render_markdown(text["body"], values, library.local_facts, link_for or link)
+    return ModulePage(
+        module_id, text["title"], text["summary"], html, release, module_needs, updated
+    )

@@ -1,0 +1,18 @@
+"""An organisation's values for the content's `{{ local.* }}` placeholders."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from guide.models import LocalFactValue
+
+
+def local_values(session: Session, organisation_id: int) -> dict[str, str]:
+    """Return key -> value for the facts the organisation has filled in."""
+    rows = session.execute(
+        select(LocalFactValue.key, LocalFactValue.value).where(
+            LocalFactValue.organisation_id == organisation_id
+        )
+    )
+    return {key: value for key, value in rows if value and value.strip()}

@@ -1,0 +1,46 @@
+"""The relative's pages: Min guide and the module page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, render_template
+
+from guide.auth import relative_required
+from guide.content.library import current_library
+from guide.extensions import db
+from guide.journey_view import enrolment_of, enrolments_of, journey_summary, module_page
+from guide.models.base import utcnow
+
+bp = Blueprint("relative", __name__, url_prefix="/min-guide")
+
+
+@bp.get("/")
+@relative_required
+def journey():  # type: ignore[no-untyped-def]
+    now = utcnow()
+    library = current_library()
+    summaries = [
+        journey_summary(db.session, library, e, now) for e in enrolments_of(db.session, g.relative)
+    ]
+    crisis = next((s.guide.crisis for s in summaries if s.guide.crisis), None)
+    return render_template(
+        "relative/journey.html",
+        summaries=summaries,
+        crisis_text=crisis.get(g.relative.language) if crisis else None,
+    )
+
+
+@bp.get("/<int:enrolment_id>/<module_id>")
+@relative_required
+def module(enrolment_id: int, module_id: str):  # type: ignore[no-untyped-def]
+    enrolment = enrolment_of(db.session, g.relative, enrolment_id)
+    library = current_library()
+    page = module_page(db.session, library, enrolment, module_id, utcnow())
+    db.session.commit()  # opening a released module marks it read
+    guide = library.guide(enrolment.guide_id)
+    return render_template(
+        "relative/module.html",
+        page=page,
+        enrolment=enrolment,
+        guide=guide,
+        crisis_text=guide.crisis.get(g.relative.language) if guide.crisis else None,
+    )
