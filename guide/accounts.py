@@ -9,13 +9,20 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from guide.models import ApiToken, Organisation, StaffRole, StaffUser, Unit
 
 # Argon2id with the library's defaults (RFC 9106 low-memory profile): memory-hard.
-_hasher = PasswordHasher()
+# Tests may lower the cost through ARGON2_PARAMS; production keeps the defaults.
+_default_hasher = PasswordHasher()
+
+
+def _hasher() -> PasswordHasher:
+    params = current_app.config.get("ARGON2_PARAMS") if has_app_context() else None
+    return PasswordHasher(**params) if params else _default_hasher
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 MIN_PASSWORD_LENGTH = 12
 
@@ -32,17 +39,17 @@ def normalise_email(raw: str) -> str:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(staff: StaffUser, password: str) -> bool:
     """Return whether the password is right; a staff member without one never logs in."""
     if not staff.password_hash:
         # Spend the same time as a real check so a missing account is not visible.
-        _hasher.hash(password)
+        _hasher().hash(password)
         return False
     try:
-        return _hasher.verify(staff.password_hash, password)
+        return _hasher().verify(staff.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import select
 
-from guide.accounts import create_organisation, create_staff, create_unit
+from guide.accounts import create_organisation, create_staff, create_unit, get_unit
+from guide.cards import BatchRequest, issue_batch, printable_cards
+from guide.content.library import current_library
 from guide.extensions import db
-from guide.models import Organisation, StaffRole, StaffUser
+from guide.models import Card, CardBatch, CardStatus, Organisation, StaffRole, StaffUser
+from guide.models.base import utcnow
+
+DEMO_CARDS_PER_GUIDE = 8
 
 DEMO_PASSWORD = "demo-losenord-2026"
 DEMO_ORG = "demokommun"
@@ -56,8 +62,43 @@ def create_demo(app: Flask) -> Iterator[str]:
             )
         session.commit()
     yield ""
+    yield from _demo_cards(app, organisation)
+    yield ""
     yield "Demo accounts (password for all: " + DEMO_PASSWORD + "):"
     for email, role, _unit in DEMO_ACCOUNTS:
         if session.scalar(select(StaffUser).where(StaffUser.email == email)):
             yield f"  {role.value:10} {email}"
     yield f"Staff log in at {app.config['GUIDE_BASE_URL']}/personal/logga-in"
+
+
+def _demo_cards(app: Flask, organisation: Organisation) -> Iterator[str]:
+    """Keep a sheet of unused demo cards per guide, and print one code of each to try."""
+    from activation_codes.cards_pdf import write_cards_pdf
+
+    session = db.session
+    library = current_library()
+    unit = get_unit(session, organisation, "anhorigstod")
+    yield "Demo cards (try one at " + app.config["GUIDE_BASE_URL"] + "/aktivera):"
+    for guide in library.guides.values():
+        unused = session.scalar(
+            select(Card).where(
+                Card.organisation_id == organisation.id,
+                Card.guide_id == guide.id,
+                Card.status == CardStatus.NEW,
+            )
+        )
+        if unused is None:
+            batch = issue_batch(session, BatchRequest(unit, guide, DEMO_CARDS_PER_GUIDE), utcnow())
+            session.commit()
+        else:
+            batch = session.get(CardBatch, unused.batch_id)
+        assert batch is not None
+        pdf = Path(app.instance_path) / f"demo-kort-{guide.id}.pdf"
+        with pdf.open("wb") as handle:
+            write_cards_pdf((c for c in printable_cards(session, library, batch)), handle)
+        code = session.scalar(
+            select(Card.code)
+            .where(Card.batch_id == batch.id, Card.status == CardStatus.NEW)
+            .order_by(Card.id)
+        )
+        yield f"  {guide.id:14} {code}   (sheet: {pdf})"

@@ -64,6 +64,8 @@ def _test_config(database_url: str, content_dir: Path) -> dict[str, object]:
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "lots.test",
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Still Argon2id, at a cost that keeps the suite fast.
+        "ARGON2_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
     }
 
 

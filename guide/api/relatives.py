@@ -33,8 +33,8 @@ def _json() -> dict[str, Any]:
 
 
 @api.post("/activations")
-@limiter.limit(REDEMPTION_LIMIT, deduct_when=_failed)
-@limiter.limit(REDEMPTION_LIMIT, key_func=_code_key, deduct_when=_failed)
+@limiter.shared_limit(REDEMPTION_LIMIT, "redeem-client", deduct_when=_failed)
+@limiter.shared_limit(REDEMPTION_LIMIT, "redeem-code", key_func=_code_key, deduct_when=_failed)
 def create_activation():  # type: ignore[no-untyped-def]
     body = _json()
     consents_raw = body.get("consents") or {}

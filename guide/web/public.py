@@ -60,8 +60,10 @@ def index():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/aktivera", methods=["GET", "POST"])
-@limiter.limit(REDEMPTION_LIMIT, methods=["POST"], deduct_when=_failed)
-@limiter.limit(REDEMPTION_LIMIT, methods=["POST"], key_func=_code_key, deduct_when=_failed)
+@limiter.shared_limit(REDEMPTION_LIMIT, "redeem-client", methods=["POST"], deduct_when=_failed)
+@limiter.shared_limit(
+    REDEMPTION_LIMIT, "redeem-code", methods=["POST"], key_func=_code_key, deduct_when=_failed
+)
 def activate():  # type: ignore[no-untyped-def]
     """Step 1: the code. The check symbol catches typing errors before any lookup."""
     code = request.values.get("kod") or request.form.get("code") or ""
