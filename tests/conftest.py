@@ -33,16 +33,20 @@ def _postgres_url() -> str:
 
 @pytest.fixture(scope="session")
 def postgres_schema() -> Iterator[str]:
-    """Build the PostgreSQL schema once per run with the migrations themselves.
+    """Build a PostgreSQL schema of this run's own with the migrations themselves.
 
-    With GUIDE_TEST_POSTGRES_URL set, a server that does not answer is an error, not a skip.
+    Each run gets its own schema (and search_path), so two runs on one server never
+    meet. With GUIDE_TEST_POSTGRES_URL set, a server that does not answer is an
+    error, not a skip.
     """
-    url = _postgres_url()
-    engine = sa.create_engine(url)
+    base = _postgres_url()
+    schema = f"lots_test_{os.getpid()}"
+    engine = sa.create_engine(base)
     with engine.begin() as connection:
-        connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-        connection.execute(sa.text("CREATE SCHEMA public"))
-    engine.dispose()
+        connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in base else "?"
+    url = f"{base}{separator}options=-csearch_path%3D{schema}"
     app = create_app(_test_config(url, FIXTURE_CONTENT))
     with app.app_context():
         from flask_migrate import upgrade
@@ -50,6 +54,9 @@ def postgres_schema() -> Iterator[str]:
         upgrade()
         db.engine.dispose()
     yield url
+    with engine.begin() as connection:
+        connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
 
 
 def _test_config(database_url: str, content_dir: Path) -> dict[str, object]:
