@@ -9,6 +9,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
+from guide.cli_scheduler import scheduler
+
 # -- content ------------------------------------------------------------------------
 
 
@@ -226,7 +228,7 @@ def cards_issue(
     click.echo(f"Issued {count} cards (batch {batch.id}) and wrote {out}")
 
 
-COMMANDS = (content, serve, org, unit, staff, cards)
+COMMANDS = (content, serve, org, unit, staff, cards, scheduler)
 
 
 def register_commands(app: Flask) -> None:

@@ -179,7 +179,7 @@ def advance_enrolment(
     if decided.sends_email:
         enrolment.last_email_on = state_of(enrolment).local_date(now)
         if notify:
-            notice = queue_notice(session, enrolment, releases, checkins)
+            notice = queue_notice(session, enrolment, releases, checkins, now)
     enrolment.next_due_at = decided.next_due_at
     return Advance(decided, tuple(releases), tuple(checkins), notice)
 
@@ -189,8 +189,9 @@ def queue_notice(
     enrolment: Enrolment,
     releases: list[Release],
     checkins: list[CheckinInstance],
+    now: datetime,
 ) -> OutboxMessage | None:
-    """Put one notice about new modules and check-ins in the outbox (never twice)."""
+    """Put one notice about new modules and check-ins in the outbox (never twice), due at `now`."""
     from guide.mailer import queue_message
 
     if not releases and not checkins:
@@ -206,4 +207,5 @@ def queue_notice(
             "releases": [r.id for r in releases],
             "checkins": [c.id for c in checkins],
         },
+        now=now,
     )

@@ -9,24 +9,29 @@ the welcome e-mail).
 
 from __future__ import annotations
 
+import logging
+import re
 import smtplib
 import socket
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import make_msgid
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale
 from flask_mail import Message
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import or_, select, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session
 
 from guide.extensions import mail
-from guide.models import CapturedMail, OutboxMessage, Relative
+from guide.models import CapturedMail, Enrolment, OutboxMessage, Relative
 from guide.models.base import utcnow
+
+log = logging.getLogger(__name__)
 
 # Kinds that concern the relative's own request: sent even when notices are paused.
 REQUESTED_KINDS = frozenset({"welcome", "login"})
@@ -83,6 +88,47 @@ def queue_message(
     return message
 
 
+# -- problems for admins -------------------------------------------------------------
+
+EMAIL_ADDRESS = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+)")
+
+
+def undelivered_messages(organisation_id: int | None) -> Select[tuple[OutboxMessage, Relative]]:
+    """Return a query for messages that failed or wait for a retry, newest first.
+
+    With an organisation, only its messages: those about its enrolments, and those
+    (like login links) to relatives who hold one of its enrolments.
+    """
+    query = (
+        select(OutboxMessage, Relative)
+        .outerjoin(Relative, Relative.id == OutboxMessage.relative_id)
+        .where(
+            or_(
+                OutboxMessage.status == "failed",
+                (OutboxMessage.status != "sent") & (OutboxMessage.attempts > 0),
+            )
+        )
+        .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+    )
+    if organisation_id is not None:
+        own_enrolments = select(Enrolment.id).where(Enrolment.organisation_id == organisation_id)
+        own_relatives = select(Enrolment.relative_id).where(
+            Enrolment.organisation_id == organisation_id
+        )
+        query = query.where(
+            or_(
+                OutboxMessage.enrolment_id.in_(own_enrolments),
+                OutboxMessage.enrolment_id.is_(None) & OutboxMessage.relative_id.in_(own_relatives),
+            )
+        )
+    return query
+
+
+def masked_address(text: str) -> str:
+    """Hide the personal part of every e-mail address in `text`: anna@ex.se -> a•••@ex.se."""
+    return EMAIL_ADDRESS.sub(r"\1•••@\2", text)
+
+
 # -- unsubscribe --------------------------------------------------------------------
 
 
@@ -116,7 +162,7 @@ def render_outbox_message(session: Session, message: OutboxMessage, now: datetim
         subject = context.pop("subject")
         text = render_template(f"email/{message.kind}.txt", **context)
         html = render_template(f"email/{message.kind}.html", **context)
-    headers = {"Message-ID": make_msgid(idstring=message.idempotency_key.replace(":", "."))}
+    headers = {"Message-ID": message_id(message)}
     if relative is not None:
         link = _external("public.unsubscribe", token=unsubscribe_token(relative))
         headers["List-Unsubscribe"] = f"<{link}>"
@@ -132,21 +178,51 @@ def _external(endpoint: str, **values: Any) -> str:
 # -- sending ------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """What one delivery batch did with the messages it claimed."""
+
+    claimed: int
+    sent: int
+    retrying: int  # a temporary failure: back in the outbox for a later attempt
+    failed: int  # stopped for good: a permanent refusal, or too many attempts
+
+
 def classify_failure(error: BaseException) -> Exception:
     """Return a TemporaryFailure or PermanentFailure for an error from smtplib or the network."""
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in error.recipients.values()]
         if codes and all(500 <= code < 600 for code in codes):
-            return PermanentFailure(str(error))
-        return TemporaryFailure(str(error))
+            return PermanentFailure(_refusal_text(error))
+        return TemporaryFailure(_refusal_text(error))
     if isinstance(error, smtplib.SMTPResponseException):
-        text = f"{error.smtp_code} {error.smtp_error!r}"
+        text = f"{error.smtp_code} {_decoded(error.smtp_error)}"
         if 500 <= error.smtp_code < 600:
             return PermanentFailure(text)
         return TemporaryFailure(text)
-    if isinstance(error, (smtplib.SMTPException, OSError, socket.timeout, TimeoutError)):
-        return TemporaryFailure(f"{type(error).__name__}: {error}")
+    # Connection refused, timeouts, a server that hangs up, anything unforeseen: the
+    # message itself may be fine, so try again later rather than give up on it.
     return TemporaryFailure(f"{type(error).__name__}: {error}")
+
+
+def _decoded(value: bytes | str) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _refusal_text(error: smtplib.SMTPRecipientsRefused) -> str:
+    return "; ".join(f"{code} {_decoded(text)}" for code, text in error.recipients.values())
+
+
+def _connection_lost(error: BaseException) -> bool:
+    """Return whether the SMTP connection is unusable after `error` (the rest must wait)."""
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return True
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return any(code == 421 for code, _ in error.recipients.values())
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code == 421  # "closing transmission channel"
+    # smtplib's own errors are OSErrors too; only the network's mean the line is gone.
+    return isinstance(error, OSError) and not isinstance(error, smtplib.SMTPException)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -158,7 +234,9 @@ def claim_due(session: Session, now: datetime, limit: int, worker: str) -> list[
     """Claim pending messages that are due, and messages whose claim went stale.
 
     On PostgreSQL the claim uses FOR UPDATE SKIP LOCKED so several processes share
-    the work without waiting on or repeating each other.
+    the work without waiting on or repeating each other. The claim is committed at
+    once: a process that dies after claiming leaves a claim that goes stale after
+    CLAIM_TIMEOUT, and then another pass takes the message over.
     """
     stale = now - CLAIM_TIMEOUT
     query = (
@@ -171,6 +249,7 @@ def claim_due(session: Session, now: datetime, limit: int, worker: str) -> list[
         )
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
+        .execution_options(populate_existing=True)
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
@@ -185,13 +264,13 @@ def claim_due(session: Session, now: datetime, limit: int, worker: str) -> list[
 
 def deliver_due(
     session: Session, now: datetime, limit: int = 200, worker: str | None = None
-) -> int:
-    """Claim and send due messages over one connection; return how many were sent."""
+) -> Delivery:
+    """Claim up to `limit` due messages and send them over one SMTP connection."""
     worker = worker or f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
     messages = claim_due(session, now, limit, worker)
     if not messages:
-        return 0
-    return _send_claimed(session, messages, now, worker)
+        return Delivery(0, 0, 0, 0)
+    return _send_claimed(session, messages, now)
 
 
 def send_now(session: Session, message: OutboxMessage, now: datetime | None = None) -> bool:
@@ -207,93 +286,145 @@ def send_now(session: Session, message: OutboxMessage, now: datetime | None = No
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         return False
     session.refresh(message)
-    return _send_claimed(session, [message], now, worker) == 1
+    return _send_claimed(session, [message], now).sent == 1
 
 
-def _send_claimed(
-    session: Session, messages: list[OutboxMessage], now: datetime, worker: str
-) -> int:
-    sent = 0
+def _send_claimed(session: Session, messages: list[OutboxMessage], now: datetime) -> Delivery:
+    outcomes: Counter[str] = Counter()
+    # Read every claimed row in one query rather than one at a time as they are used.
+    session.scalars(
+        select(OutboxMessage).where(OutboxMessage.id.in_([m.id for m in messages]))
+    ).all()
     rendered = []
     for message in messages:
         try:
-            rendered.append((message, render_outbox_message(session, message, now)))
+            # A savepoint: a failed render undoes only its own writes (its login token).
+            with session.begin_nested():
+                rendered.append((message.id, _flask_mail_message(session, message, now)))
         except Exception as error:  # a template bug must not block the rest of the batch
-            _mark_failed(session, message, now, f"rendering failed: {error}", permanent=False)
+            log.exception("Could not render outbox message %s", message.id)
+            outcomes[_mark_failed(session, message.id, now, f"rendering failed: {error}")] += 1
     session.commit()
-    if not rendered:
-        return 0
-    if current_app.config["GUIDE_CAPTURE_MAIL"]:
-        for message, mail_content in rendered:
-            session.add(
-                CapturedMail(
-                    recipient=message.recipient,
-                    subject=mail_content.subject,
-                    text_body=mail_content.text,
-                    html_body=mail_content.html,
-                    headers=mail_content.headers,
-                    created_at=now,
-                )
+    if rendered:
+        if current_app.config["GUIDE_CAPTURE_MAIL"]:
+            outcomes.update(_capture(session, rendered, now))
+        else:
+            outcomes.update(_send_over_smtp(session, rendered, now))
+    return Delivery(
+        claimed=len(messages),
+        sent=outcomes["sent"],
+        retrying=outcomes["pending"],
+        failed=outcomes["failed"],
+    )
+
+
+def _capture(session: Session, rendered: list[tuple[int, Message]], now: datetime) -> Counter[str]:
+    """Keep the mails in the database instead of sending them (no MAIL_SERVER set)."""
+    for _, mail_message in rendered:
+        session.add(
+            CapturedMail(
+                recipient=mail_message.recipients[0],
+                subject=mail_message.subject,
+                text_body=mail_message.body,
+                html_body=mail_message.html,
+                headers={"Message-ID": mail_message.msgId, **(mail_message.extra_headers or {})},
+                created_at=now,
             )
-            _mark_sent(message, now, worker)
-            sent += 1
-        session.commit()
-        return sent
+        )
+    _mark_sent(session, [message_id for message_id, _ in rendered], now)
+    session.commit()
+    return Counter(sent=len(rendered))
+
+
+def _send_over_smtp(
+    session: Session, rendered: list[tuple[int, Message]], now: datetime
+) -> Counter[str]:
+    """Send the batch over one SMTP connection, marking each message as it goes.
+
+    Each message is marked and committed right after the server took it, so a crash
+    can at worst repeat the one message in flight, never lose one.
+    """
+    outcomes: Counter[str] = Counter()
+    untried = list(reversed(rendered))
     try:
         with mail.connect() as connection:
-            for message, mail_content in rendered:
+            while untried:
+                message_id, mail_message = untried.pop()
                 try:
-                    connection.send(_flask_mail_message(message, mail_content))
-                except Exception as error:  # classified below: retry or stop
+                    connection.send(mail_message)
+                except Exception as error:
                     failure = classify_failure(error)
-                    _mark_failed(
-                        session, message, now, str(failure), isinstance(failure, PermanentFailure)
-                    )
+                    permanent = isinstance(failure, PermanentFailure)
+                    outcomes[_mark_failed(session, message_id, now, str(failure), permanent)] += 1
                     session.commit()
-                    if isinstance(error, (smtplib.SMTPServerDisconnected, OSError)):
+                    if _connection_lost(error):
                         raise
                     continue
-                _mark_sent(message, now, worker)
+                _mark_sent(session, [message_id], now)
                 session.commit()
-                sent += 1
-    except Exception as error:  # the connection itself failed: everything unsent retries
+                outcomes["sent"] += 1
+    except Exception as error:  # no connection, or it broke: the rest of the batch waits
         failure = classify_failure(error)
-        for message, _ in rendered:
-            if message.status == "sending" and message.claimed_by == worker:
-                _mark_failed(session, message, now, str(failure), permanent=False)
+        for message_id, _ in untried:
+            outcomes[_mark_failed(session, message_id, now, str(failure))] += 1
         session.commit()
-    return sent
+        log.warning("SMTP delivery stopped (%s); the rest of the batch will be retried", failure)
+    return outcomes
 
 
-def _flask_mail_message(message: OutboxMessage, content: RenderedMail) -> Message:
-    return Message(
+def message_id(message: OutboxMessage) -> str:
+    """Return the Message-ID of a message: the same at every attempt, from its idempotency key."""
+    host = urlsplit(current_app.config["GUIDE_BASE_URL"]).hostname or "localhost"
+    local = re.sub(r"[^A-Za-z0-9_-]+", ".", message.idempotency_key).strip(".")
+    return f"<{local}@{host}>"
+
+
+def _flask_mail_message(session: Session, message: OutboxMessage, now: datetime) -> Message:
+    """Render an outbox message into a Flask-Mail message with our headers."""
+    content = render_outbox_message(session, message, now)
+    headers = dict(content.headers)
+    # Flask-Mail writes its own Message-ID header; give it ours instead of adding a second.
+    message_id_header = headers.pop("Message-ID")
+    mail_message = Message(
         subject=content.subject,
         recipients=[message.recipient],
         body=content.text,
         html=content.html,
-        extra_headers=content.headers,
+        extra_headers=headers,
+    )
+    mail_message.msgId = message_id_header
+    return mail_message
+
+
+def _mark_sent(session: Session, message_ids: list[int], now: datetime) -> None:
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(message_ids))
+        .values(status="sent", sent_at=now, attempts=OutboxMessage.attempts + 1, last_error=None)
+        .execution_options(synchronize_session=False)  # the commit right after expires them
     )
 
 
-def _mark_sent(message: OutboxMessage, now: datetime, worker: str) -> None:
-    message.status = "sent"
-    message.sent_at = now
-    message.attempts += 1
-    message.last_error = None
-
-
 def _mark_failed(
-    session: Session, message: OutboxMessage, now: datetime, error: str, permanent: bool
-) -> None:
+    session: Session, message_id: int, now: datetime, error: str, permanent: bool = False
+) -> str:
+    """Put a message back for a later attempt, or stop it for good; return its new status.
+
+    A permanent refusal (5xx) means the address does not work: e-mail to that
+    relative pauses until they give a working one. Running out of attempts says
+    nothing about the address (the server may have been down), so it pauses nothing.
+    """
+    message = session.get_one(OutboxMessage, message_id)
     message.attempts += 1
     message.last_error = error[:2000]
     message.claimed_at = None
     if permanent or message.attempts >= MAX_ATTEMPTS:
         message.status = "failed"
         relative = session.get(Relative, message.relative_id) if message.relative_id else None
-        if relative is not None and relative.email_paused_at is None:
+        if permanent and relative is not None and relative.email_paused_at is None:
             relative.email_paused_at = now
             relative.email_pause_reason = f"Permanent e-post-fel: {error[:250]}"
-        return
+        return message.status
     message.status = "pending"
     message.next_attempt_at = now + retry_delay(message.attempts)
+    return message.status

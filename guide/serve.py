@@ -31,3 +31,15 @@ def prepare_service(app: Flask, host: str, port: int, demo: bool) -> Iterator[st
     if app.config["GUIDE_CAPTURE_MAIL"]:
         where = f" at {address}/inkorg/" if demo else " in the database (captured_mail)"
         yield f"No MAIL_SERVER set: e-mail is captured{where}"
+    yield from start_scheduler(app)
+
+
+def start_scheduler(app: Flask) -> Iterator[str]:
+    """Run the release and delivery passes inside this process, unless GUIDE_RUN_SCHEDULER=0."""
+    if not app.config["GUIDE_RUN_SCHEDULER"]:
+        yield "Scheduler: off here (GUIDE_RUN_SCHEDULER=0); run `guide scheduler run` beside it"
+        return
+    from scheduler.runner import INTERVAL_SECONDS, start_in_background
+
+    start_in_background(app)
+    yield f"Scheduler: releases modules and sends e-mail every {INTERVAL_SECONDS} s"

@@ -1,0 +1,76 @@
+"""`guide scheduler run` and `guide scheduler tick`: the release engine from the command line."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+
+@click.group(cls=AppGroup)
+def scheduler() -> None:
+    """Release due modules and send e-mail."""
+
+
+@scheduler.command("run")
+def scheduler_run() -> None:
+    """Run release and delivery passes every half minute until stopped."""
+    from scheduler.runner import INTERVAL_SECONDS, run_blocking
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    click.echo(
+        f"Releasing due modules and sending e-mail every {INTERVAL_SECONDS} s; Ctrl+C stops."
+    )
+    run_blocking(app)
+
+
+def parse_moment(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime:
+    """Read an ISO 8601 moment; without a zone it is the service's local time."""
+    from zoneinfo import ZoneInfo
+
+    from guide.models.base import utcnow
+
+    if value is None:
+        return utcnow()
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"'{value}' is not an ISO 8601 time; write it like 2026-03-29T09:00 or "
+            "2026-03-29T07:00:00+00:00."
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(current_app.config["GUIDE_TIMEZONE"]))
+    return moment.astimezone(UTC)
+
+
+@scheduler.command("tick")
+@click.option(
+    "--now",
+    "now",
+    callback=parse_moment,
+    metavar="ISO",
+    help="Run as if it were this moment (default: the real time); no zone means local time.",
+)
+def scheduler_tick(now: datetime) -> None:
+    """Run one release pass and one delivery pass at the given moment and print the counts."""
+    from guide.content.library import current_library
+    from guide.extensions import db
+    from scheduler.jobs import deliver_outbox, release_due
+
+    released = release_due(db.session, current_library(), now)
+    click.echo(
+        f"{now.isoformat()}: released {released.releases} module(s) and opened "
+        f"{released.checkins} check-in(s) for {released.enrolments} enrolment(s); "
+        f"{released.notices} notice(s) queued; {len(released.failed)} failed"
+    )
+    delivered = deliver_outbox(db.session, now)
+    click.echo(
+        f"{now.isoformat()}: sent {delivered.sent} e-mail(s); {delivered.retrying} to retry; "
+        f"{delivered.failed} failed"
+    )
+    if released.failed:
+        failed = ", ".join(str(enrolment_id) for enrolment_id in released.failed)
+        raise click.ClickException(f"Enrolments that could not be advanced (see the log): {failed}")

@@ -1,0 +1,165 @@
+"""The release engine's passes over the database: release what is due, deliver the outbox.
+
+Both passes are plain functions that take a session and `now`; APScheduler
+(scheduler/runner.py) and `guide scheduler tick` only call them. The database is the
+only state: a pass claims enrolments whose `next_due_at` has come, lets the planner
+decide (guide/journey.py carries the plan out) and stores the next due moment. On
+PostgreSQL several processes may run the same pass at once: the claim takes row locks
+with FOR UPDATE SKIP LOCKED, so each enrolment is advanced by one process, and the
+unique keys on releases and outbox messages make a second release or notice impossible
+even if that ever failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from guide.content.model import Library
+from guide.journey import advance_enrolment
+from guide.mailer import Delivery, deliver_due
+from guide.models import Enrolment
+
+log = logging.getLogger(__name__)
+
+RELEASE_BATCH = 100
+DELIVERY_BATCH = 200
+# An enrolment that cannot be advanced (a content or data error) is tried again after
+# this long instead of at every pass, so it neither floods the log nor crowds out others.
+RETRY_AFTER_FAILURE = timedelta(minutes=15)
+
+
+@dataclass
+class ReleaseReport:
+    """What one release pass did."""
+
+    enrolments: int = 0  # enrolments advanced
+    releases: int = 0  # modules released
+    checkins: int = 0  # check-ins opened
+    notices: int = 0  # e-mails put in the outbox
+    failed: list[int] = field(default_factory=list)  # enrolment ids that could not be advanced
+
+
+@dataclass
+class DeliveryReport:
+    """What one delivery pass did, over all its batches."""
+
+    batches: int = 0
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+
+def worker_name() -> str:
+    """Name this process in claims and logs: host and process id."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def release_due(
+    session: Session,
+    library: Library,
+    now: datetime,
+    limit: int = 10_000,
+    worker: str | None = None,
+    batch_size: int = RELEASE_BATCH,
+) -> ReleaseReport:
+    """Advance up to `limit` active enrolments whose next due moment has come by `now`.
+
+    Each batch is claimed, advanced and committed together; a failing enrolment is
+    rolled back alone (a savepoint), logged, and tried again later, so it never blocks
+    the others.
+    """
+    worker = worker or worker_name()
+    report = ReleaseReport()
+    while report.enrolments + len(report.failed) < limit:
+        size = min(batch_size, limit - report.enrolments - len(report.failed))
+        batch = claim_due_enrolments(session, now, size)
+        if not batch:
+            break
+        for enrolment in batch:
+            _advance_one(session, library, enrolment, now, worker, report)
+        session.commit()  # ends the batch and lets go of its row locks
+        if len(batch) < size:
+            break
+    return report
+
+
+def claim_due_enrolments(session: Session, now: datetime, size: int) -> list[Enrolment]:
+    """Lock and return the next `size` due enrolments that no other process holds."""
+    query = (
+        select(Enrolment)
+        .where(Enrolment.status == "active", Enrolment.next_due_at <= now)
+        .order_by(Enrolment.next_due_at, Enrolment.id)
+        .limit(size)
+        .options(
+            selectinload(Enrolment.phase_visits),
+            selectinload(Enrolment.releases),
+            selectinload(Enrolment.relative),
+        )
+        # Rows another process changed since this session last saw them must be read afresh.
+        .execution_options(populate_existing=True)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=Enrolment)
+    return list(session.scalars(query))
+
+
+def _advance_one(
+    session: Session,
+    library: Library,
+    enrolment: Enrolment,
+    now: datetime,
+    worker: str,
+    report: ReleaseReport,
+) -> None:
+    enrolment_id = enrolment.id
+    try:
+        with session.begin_nested():
+            advance = advance_enrolment(session, library.guide(enrolment.guide_id), enrolment, now)
+    except Exception:
+        log.exception(
+            "%s could not advance enrolment %s at %s; trying again in %s",
+            worker,
+            enrolment_id,
+            now.isoformat(),
+            RETRY_AFTER_FAILURE,
+        )
+        report.failed.append(enrolment_id)
+        enrolment.next_due_at = now + RETRY_AFTER_FAILURE
+        return
+    report.enrolments += 1
+    report.releases += len(advance.releases)
+    report.checkins += len(advance.checkins)
+    report.notices += advance.notice is not None
+
+
+def deliver_outbox(
+    session: Session,
+    now: datetime,
+    limit: int = 5_000,
+    worker: str | None = None,
+    batch_size: int = DELIVERY_BATCH,
+) -> DeliveryReport:
+    """Send the outbox's due messages in batches, one SMTP connection each, up to `limit`."""
+    worker = worker or worker_name()
+    report = DeliveryReport()
+    claimed = 0
+    while claimed < limit:
+        size = min(batch_size, limit - claimed)
+        delivery: Delivery = deliver_due(session, now, size, worker)
+        if delivery.claimed == 0:
+            break
+        claimed += delivery.claimed
+        report.batches += 1
+        report.sent += delivery.sent
+        report.retrying += delivery.retrying
+        report.failed += delivery.failed
+        if delivery.claimed < size:
+            break
+    return report

@@ -1,0 +1,420 @@
+"""E-mail delivery into a real SMTP server on loopback: content, headers, retries, failures, unsubscribe."""
+
+from __future__ import annotations
+
+import smtplib
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from guide.content.library import current_library
+from guide.extensions import db, mail
+from guide.mailer import (
+    CLAIM_TIMEOUT,
+    MAX_ATTEMPTS,
+    PermanentFailure,
+    TemporaryFailure,
+    claim_due,
+    classify_failure,
+    deliver_due,
+    retry_delay,
+)
+from guide.models import CapturedMail, Enrolment, OutboxMessage, Relative
+from scheduler.jobs import deliver_outbox, release_due
+from tests.conftest import at
+from tests.factories import PASSWORD, enrol, issue_cards, make_tenant
+from tests.smtp_sink import SmtpSink, free_port, running_sink
+
+ACTIVATED = at("2026-05-04 13:20")  # a Monday
+CHECKIN_DUE = at("2026-05-07 09:00")  # hur-gar-det, 3 days after activation
+AVLOSNING_DUE = at("2026-05-11 09:00")  # avlosning, 7 days after activation (bor-ihop: yes)
+
+
+@pytest.fixture
+def sink() -> Iterator[SmtpSink]:
+    with running_sink() as running:
+        yield running
+
+
+def send_through(app: Flask, port: int) -> None:
+    """Point the app's Flask-Mail at an SMTP server on loopback instead of capturing mail."""
+    app.config.update(
+        GUIDE_CAPTURE_MAIL=False,
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=port,
+        MAIL_SUPPRESS_SEND=False,
+        MAIL_DEFAULT_SENDER="Lots <no-reply@lots.test>",
+    )
+    mail.init_app(app)
+
+
+@pytest.fixture
+def smtp_app(app: Flask, sink: SmtpSink) -> Flask:
+    send_through(app, sink.port)
+    return app
+
+
+def enrolled(count: int = 1, full_text: bool = False) -> list[Enrolment]:
+    """Enrol `count` relatives who live with the person, so avlosning comes on day 7."""
+    tenant = make_tenant()
+    enrolments = []
+    for number, card in enumerate(issue_cards(tenant.unit, count, now=ACTIVATED)):
+        enrolment = enrol(
+            card, f"anhorig{number}@example.se", now=ACTIVATED, profile={"bor-ihop": True}
+        )
+        enrolment.relative.full_text_email = full_text
+        enrolments.append(enrolment)
+    db.session.commit()
+    return enrolments
+
+
+def welcome_sent(sink: SmtpSink) -> None:
+    """Send the welcome mails queued at enrolment and forget them at the sink."""
+    deliver_outbox(db.session, ACTIVATED)
+    sink.reset()
+
+
+def release_at(moment):  # type: ignore[no-untyped-def]
+    return release_due(db.session, current_library(), moment)
+
+
+# -- what a notice looks like -------------------------------------------------------
+
+
+def test_notice_is_multipart_with_a_discreet_subject_and_one_click_unsubscribe(
+    smtp_app: Flask, sink: SmtpSink
+) -> None:
+    enrolled()
+    welcome_sent(sink)
+    release_at(AVLOSNING_DUE)
+    report = deliver_outbox(db.session, AVLOSNING_DUE)
+
+    assert report.sent == 1
+    (received,) = sink.received
+    assert received.rcpt_tos == ("anhorig0@example.se",)
+    message = received.parsed()
+    assert message["Subject"] == "Nytt avsnitt i din guide"
+    assert message.get_content_type() == "multipart/mixed"
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    for body in (text, html):
+        assert "Avlösning" in body
+        assert "Du kan få hjälp så att du får tid för dig själv." in body  # the summary
+        assert "http://lots.test/logga-in/" in body
+    assert "<h2" in html and "<h2" not in text
+    assert "Du har rätt att få stöd" not in text  # the full text only when chosen
+    unsubscribe = message["List-Unsubscribe"].strip()  # folded onto its own line: it is long
+    assert unsubscribe.startswith("<http://lots.test/avregistrera/") and unsubscribe.endswith(">")
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert len(message.get_all("Message-ID")) == 1
+
+
+def test_discreet_subject_names_neither_the_guide_nor_the_module(
+    smtp_app: Flask, sink: SmtpSink
+) -> None:
+    enrolled()
+    welcome_sent(sink)
+    release_at(CHECKIN_DUE)  # only the check-in opens on day 3
+    deliver_outbox(db.session, CHECKIN_DUE)
+    subject = sink.received[0].parsed()["Subject"]
+    assert subject == "Några frågor till dig"
+    for telling in ("Stöd", "anhörig", "Hur går det", "Avlösning"):
+        assert telling.lower() not in subject.lower()
+
+
+def test_full_text_goes_out_when_the_relative_chose_it_and_the_guide_is_not_sensitive(
+    smtp_app: Flask, sink: SmtpSink
+) -> None:
+    assert not current_library().guide("stod").sensitive
+    enrolled(full_text=True)
+    welcome_sent(sink)
+    release_at(AVLOSNING_DUE)
+    deliver_outbox(db.session, AVLOSNING_DUE)
+    message = sink.received[0].parsed()
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert "Du har rätt att få stöd. Fråga om avlösning." in text
+    assert "<p>Du har rätt att få stöd. Fråga om avlösning.</p>" in html
+
+
+def test_message_id_is_the_same_at_every_attempt(smtp_app: Flask, sink: SmtpSink) -> None:
+    (enrolment,) = enrolled()
+    welcome = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "welcome"))
+    sink.refuse_data = lambda _data: "451 4.3.0 Try again later"
+    deliver_due(db.session, ACTIVATED)
+    sink.refuse_data = None
+    deliver_due(db.session, ACTIVATED + retry_delay(1))
+    assert sink.received[0].message_id == f"<welcome.{enrolment.id}@lots.test>"
+    assert welcome is not None and welcome.status == "sent" and welcome.attempts == 2
+
+
+# -- one connection, retries, permanent failures ------------------------------------
+
+
+def test_a_batch_goes_over_one_smtp_connection(smtp_app: Flask, sink: SmtpSink) -> None:
+    enrolled(count=5)
+    delivery = deliver_due(db.session, ACTIVATED, limit=200)
+    assert (delivery.claimed, delivery.sent) == (5, 5)
+    assert sink.connections == 1
+    assert len(sink.received) == 5
+    assert sorted(r.rcpt_tos[0] for r in sink.received) == [
+        f"anhorig{n}@example.se" for n in range(5)
+    ]
+
+
+def test_a_temporary_refusal_retries_with_growing_back_off(smtp_app: Flask, sink: SmtpSink) -> None:
+    enrolled()
+    sink.refuse_data = lambda _data: "451 4.3.0 Mailbox busy, try again later"
+    moment = ACTIVATED
+    waits = []
+    for _attempt in range(4):
+        delivery = deliver_due(db.session, moment)
+        assert (delivery.claimed, delivery.retrying) == (1, 1)
+        message = db.session.scalar(select(OutboxMessage))
+        assert message is not None and message.status == "pending"
+        assert "451" in (message.last_error or "")
+        waits.append(message.next_attempt_at - moment)
+        # Not a moment before the back-off has passed.
+        assert deliver_due(db.session, message.next_attempt_at - timedelta(seconds=1)).claimed == 0
+        moment = message.next_attempt_at
+    assert waits == [timedelta(minutes=m) for m in (1, 2, 4, 8)]
+
+    sink.refuse_data = None
+    assert deliver_due(db.session, moment).sent == 1
+    assert len(sink.received) == 1
+    relative = db.session.scalar(select(Relative))
+    assert relative is not None and relative.email_paused_at is None
+
+
+def test_back_off_doubles_up_to_six_hours() -> None:
+    assert [retry_delay(n) for n in (1, 2, 3, 9, 10, 30)] == [
+        timedelta(minutes=1),
+        timedelta(minutes=2),
+        timedelta(minutes=4),
+        timedelta(minutes=256),
+        timedelta(hours=6),
+        timedelta(hours=6),
+    ]
+
+
+def test_a_permanent_refusal_stops_the_message_and_pauses_the_relatives_mail(
+    smtp_app: Flask, sink: SmtpSink, client: FlaskClient
+) -> None:
+    (enrolment,) = enrolled()
+    sink.refuse_rcpt = lambda address: f"550 5.1.1 <{address}>: Recipient address rejected"
+    delivery = deliver_due(db.session, ACTIVATED)
+
+    assert (delivery.claimed, delivery.sent, delivery.failed) == (1, 0, 1)
+    message = db.session.scalar(select(OutboxMessage))
+    assert message is not None and message.status == "failed"
+    relative = enrolment.relative
+    assert relative.email_paused_at == ACTIVATED
+    assert "550" in (relative.email_pause_reason or "")
+    # Nothing more is tried, and no new notices are queued for the address.
+    assert deliver_due(db.session, ACTIVATED + timedelta(days=1)).claimed == 0
+    release_at(AVLOSNING_DUE)
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+    assert enrolment.releases[0].module_id == "avlosning"  # the guide itself goes on
+    assert sink.received == []
+
+
+def test_running_out_of_attempts_stops_the_message_without_pausing_the_relative(
+    smtp_app: Flask, sink: SmtpSink
+) -> None:
+    enrolled()
+    sink.refuse_data = lambda _data: "451 4.3.0 Try again later"
+    moment = ACTIVATED
+    for _attempt in range(MAX_ATTEMPTS):
+        deliver_due(db.session, moment)
+        moment += timedelta(days=1)
+    message = db.session.scalar(select(OutboxMessage))
+    assert message is not None and message.status == "failed"
+    assert message.attempts == MAX_ATTEMPTS
+    relative = db.session.scalar(select(Relative))
+    assert relative is not None and relative.email_paused_at is None
+
+
+def test_connection_refused_keeps_every_message_for_later(app: Flask) -> None:
+    enrolled(count=3)
+    send_through(app, free_port())  # nobody listens there
+    delivery = deliver_due(db.session, ACTIVATED)
+    assert (delivery.claimed, delivery.retrying) == (3, 3)
+    for message in db.session.scalars(select(OutboxMessage)):
+        assert message.status == "pending"
+        assert message.next_attempt_at == ACTIVATED + timedelta(minutes=1)
+        assert "Connection" in (message.last_error or "")
+
+
+def test_a_server_that_hangs_up_mid_batch_leaves_the_rest_for_the_next_pass(
+    smtp_app: Flask, sink: SmtpSink
+) -> None:
+    enrolled(count=3)
+    # 421 tells the client the server is closing the connection.
+    sink.refuse_data = lambda _data: "421 4.3.2 Service shutting down"
+    delivery = deliver_due(db.session, ACTIVATED)
+    assert (delivery.claimed, delivery.sent, delivery.retrying) == (3, 0, 3)
+    assert sink.refused == 1  # the other two were never tried over the dead connection
+
+    sink.refuse_data = None
+    assert deliver_due(db.session, ACTIVATED + timedelta(minutes=1)).sent == 3
+    assert sorted(sink.message_ids().values()) == [1, 1, 1]
+
+
+def test_a_claim_left_by_a_process_that_died_is_taken_over_after_the_timeout(
+    smtp_app: Flask, sink: SmtpSink
+) -> None:
+    enrolled(count=2)
+    claimed = claim_due(db.session, ACTIVATED, limit=10, worker="died-before-sending")
+    assert len(claimed) == 2
+    db.session.close()  # the process is gone; its claim stays in the table
+
+    assert deliver_due(db.session, ACTIVATED + CLAIM_TIMEOUT - timedelta(seconds=1)).claimed == 0
+    delivery = deliver_due(db.session, ACTIVATED + CLAIM_TIMEOUT + timedelta(seconds=1))
+    assert delivery.sent == 2
+    assert sorted(sink.message_ids().values()) == [1, 1]
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        (smtplib.SMTPRecipientsRefused({"a@b.se": (550, b"no such user")}), PermanentFailure),
+        (smtplib.SMTPRecipientsRefused({"a@b.se": (451, b"later")}), TemporaryFailure),
+        (smtplib.SMTPDataError(554, b"rejected"), PermanentFailure),
+        (smtplib.SMTPDataError(451, b"later"), TemporaryFailure),
+        (smtplib.SMTPSenderRefused(421, b"closing", "x@y.se"), TemporaryFailure),
+        (smtplib.SMTPServerDisconnected("gone"), TemporaryFailure),
+        (ConnectionRefusedError(111, "Connection refused"), TemporaryFailure),
+        (TimeoutError("timed out"), TemporaryFailure),
+    ],
+)
+def test_failures_are_told_apart(error: Exception, kind: type[Exception]) -> None:
+    assert isinstance(classify_failure(error), kind)
+
+
+# -- what admins see ----------------------------------------------------------------
+
+
+def log_in(client: FlaskClient, email: str) -> None:
+    response = client.post("/personal/logga-in", data={"email": email, "password": PASSWORD})
+    assert response.status_code == 302
+
+
+def test_admins_see_failed_and_retrying_mail_of_their_organisation_without_contents(
+    smtp_app: Flask, sink: SmtpSink, client: FlaskClient
+) -> None:
+    enrolments = enrolled(count=2)
+    other = make_tenant("grannkommunen")
+    enrol(issue_cards(other.unit, 1, now=ACTIVATED)[0], "granne@example.se", now=ACTIVATED)
+    refusals = {
+        "anhorig0@example.se": "550 5.1.1 <anhorig0@example.se>: Recipient address rejected",
+        "anhorig1@example.se": "451 4.7.1 Greylisted, try again later",
+        "granne@example.se": "550 5.1.1 No such user",
+    }
+    sink.refuse_rcpt = refusals.get
+    deliver_due(db.session, ACTIVATED)
+
+    admin = db.session.scalar(select(Relative).where(Relative.id == enrolments[0].relative_id))
+    assert admin is not None and admin.email_paused_at is not None
+    log_in(client, "admin@kommunen.se")
+    page = client.get("/admin/e-post/")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Stoppat" in html and "Provas igen" in html
+    assert "550 5.1.1" in html and "451 4.7.1" in html
+    assert "a•••@example.se" in html
+    assert "anhorig0@example.se" not in html and "anhorig1@example.se" not in html
+    assert "E-posten är pausad sedan" in html
+    assert "granne" not in html and "No such user" not in html  # another organisation's
+    assert "Välkommen till" not in html  # never a message's contents
+
+
+def test_staff_without_the_admin_role_may_not_see_the_mail_page(
+    app: Flask, client: FlaskClient
+) -> None:
+    make_tenant()
+    log_in(client, "personal@kommunen.se")
+    assert client.get("/admin/e-post/").status_code == 403
+    anonymous = app.test_client()
+    assert anonymous.get("/admin/e-post/").status_code == 302
+
+
+def test_the_mail_page_says_so_when_everything_got_through(app: Flask, client: FlaskClient) -> None:
+    make_tenant()
+    log_in(client, "admin@kommunen.se")
+    html = client.get("/admin/e-post/").get_data(as_text=True)
+    assert "Alla brev har kommit fram" in html
+
+
+# -- unsubscribing ------------------------------------------------------------------
+
+
+def unsubscribe_path(sink: SmtpSink) -> str:
+    link = str(sink.received[0].parsed()["List-Unsubscribe"]).strip().strip("<>")
+    return link.removeprefix("http://lots.test")
+
+
+def test_one_click_unsubscribe_from_the_mail_header_works_without_session_or_form_token(
+    smtp_app: Flask, sink: SmtpSink
+) -> None:
+    enrolled()
+    deliver_outbox(db.session, ACTIVATED)
+    path = unsubscribe_path(sink)
+
+    smtp_app.config["WTF_CSRF_ENABLED"] = True  # as in production: forms need a token
+    mail_client = smtp_app.test_client()  # a mail client: no cookies, no session
+    assert mail_client.post("/logga-ut").status_code == 400  # the token check is on
+    response = mail_client.post(path, data={"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 204
+
+    relative = db.session.scalar(select(Relative))
+    assert relative is not None and relative.email_paused_at is not None
+    # From now on the journey goes on without e-mail.
+    sink.reset()
+    release_at(AVLOSNING_DUE)
+    deliver_outbox(db.session, AVLOSNING_DUE)
+    assert sink.received == []
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1  # the welcome
+
+
+def test_the_unsubscribe_link_opened_in_a_browser_asks_first(
+    smtp_app: Flask, sink: SmtpSink
+) -> None:
+    enrolled()
+    deliver_outbox(db.session, ACTIVATED)
+    path = unsubscribe_path(sink)
+    browser = smtp_app.test_client()
+    page = browser.get(path)
+    assert page.status_code == 200
+    assert "Ja, sluta skicka brev" in page.get_data(as_text=True)
+    relative = db.session.scalar(select(Relative))
+    assert relative is not None and relative.email_paused_at is None  # a GET changes nothing
+    done = browser.post(path)
+    assert done.status_code == 200
+    assert "Klart" in done.get_data(as_text=True)
+    assert browser.get("/avregistrera/forfalskad-token").status_code == 404
+
+
+# -- captured mail ------------------------------------------------------------------
+
+
+def test_without_a_mail_server_mail_is_captured_and_readable_in_the_demo_inbox(
+    app: Flask, client: FlaskClient
+) -> None:
+    enrolled()
+    report = deliver_outbox(db.session, ACTIVATED)
+    assert report.sent == 1
+    captured = db.session.scalar(select(CapturedMail))
+    assert captured is not None
+    assert captured.recipient == "anhorig0@example.se"
+    assert captured.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+    assert client.get("/inkorg/").status_code == 404  # never outside the demo
+    app.config["GUIDE_DEMO"] = True
+    listing = client.get("/inkorg/").get_data(as_text=True)
+    assert "anhorig0@example.se" in listing and captured.subject in listing
+    shown = client.get(f"/inkorg/{captured.id}").get_data(as_text=True)
+    assert "Välkommen" in shown
