@@ -137,13 +137,35 @@ def activation_url(code: str) -> str:
     return f"{current_app.config['GUIDE_BASE_URL']}/aktivera?kod={code}"
 
 
+# A web download draws at most this many cards (about ten seconds); larger batches come in parts.
+PDF_PART_SIZE = 1_000
+
+
+def pdf_parts(batch: CardBatch) -> list[tuple[int, int, int]]:
+    """Return (part number, first card, last card) for each downloadable part of a batch."""
+    return [
+        (number, start + 1, min(start + PDF_PART_SIZE, batch.count))
+        for number, start in enumerate(range(0, batch.count, PDF_PART_SIZE), start=1)
+    ]
+
+
 def printable_cards(
-    session: Session, library: Library, batch: CardBatch
+    session: Session,
+    library: Library,
+    batch: CardBatch,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> Iterator[PrintableCard]:
-    """Yield what each card of a batch shows, for the PDF."""
+    """Yield what each card of a batch shows, for the PDF (optionally one slice of it)."""
     guide = library.guide(batch.guide_id)
     unit = batch.unit
-    codes = session.scalars(select(Card.code).where(Card.batch_id == batch.id).order_by(Card.id))
+    codes = session.scalars(
+        select(Card.code)
+        .where(Card.batch_id == batch.id)
+        .order_by(Card.id)
+        .offset(offset)
+        .limit(limit)
+    )
     for code in codes:
         yield PrintableCard(
             code=code,

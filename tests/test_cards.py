@@ -253,3 +253,16 @@ def test_password_link_sets_a_password_once(client, runner) -> None:  # type: ig
     assert client.get(link).status_code == 404  # used
     staff = db.session.scalar(select(StaffUser).where(StaffUser.email == "a@hbg.se"))
     assert staff.password_hash.startswith("$argon2id$")
+
+
+def test_a_large_batch_downloads_in_parts_of_a_thousand(client, tenant) -> None:  # type: ignore[no-untyped-def]
+    cards = issue_cards(tenant.unit, 1_003)
+    log_in(client, tenant.staff.email)
+    page = client.get(f"/personal/omgang/{cards[0].batch_id}").get_data(as_text=True)
+    assert "kort 1–1000" in page and "kort 1001–1003" in page
+    last = client.get(f"/personal/omgang/{cards[0].batch_id}.pdf?del=2")
+    reader = PdfReader(io.BytesIO(last.data))
+    assert len(reader.pages) == 1
+    text = reader.pages[0].extract_text()
+    assert all(card.code in text for card in cards[1000:])
+    assert client.get(f"/personal/omgang/{cards[0].batch_id}.pdf?del=3").status_code == 404

@@ -24,11 +24,13 @@ from activation_codes.cards_pdf import write_cards_pdf
 from guide.accounts import verify_password
 from guide.auth import log_in_staff, staff_required
 from guide.cards import (
+    PDF_PART_SIZE,
     BatchRequest,
     CardError,
     cards_query,
     issue_batch,
     local_today,
+    pdf_parts,
     printable_cards,
     revoke_card,
 )
@@ -199,21 +201,29 @@ def _own_batch(batch_id: int) -> CardBatch:
 def batch(batch_id: int):  # type: ignore[no-untyped-def]
     found = _own_batch(batch_id)
     guide = current_library().guide(found.guide_id)
-    return render_template("staff/batch.html", batch=found, guide=guide)
+    return render_template("staff/batch.html", batch=found, guide=guide, parts=pdf_parts(found))
 
 
 @bp.get("/omgang/<int:batch_id>.pdf")
 @staff_required()
 def batch_pdf(batch_id: int):  # type: ignore[no-untyped-def]
     found = _own_batch(batch_id)
+    parts = pdf_parts(found)
+    part = request.args.get("del", 1, type=int)
+    if not 1 <= part <= len(parts):
+        abort(404, _("Den delen av omgången finns inte."))
+    cards = printable_cards(
+        db.session, current_library(), found, offset=(part - 1) * PDF_PART_SIZE, limit=PDF_PART_SIZE
+    )
     buffer = io.BytesIO()
-    write_cards_pdf(printable_cards(db.session, current_library(), found), buffer)
+    write_cards_pdf(cards, buffer)
     buffer.seek(0)
+    suffix = f"-del-{part}" if len(parts) > 1 else ""
     return send_file(
         buffer,
         mimetype="application/pdf",
         as_attachment=True,
-        download_name=f"aktiveringskort-{found.id}.pdf",
+        download_name=f"aktiveringskort-{found.id}{suffix}.pdf",
     )
 
 
