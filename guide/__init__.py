@@ -35,7 +35,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from guide import models  # noqa: F401 - register every table with the metadata
     from guide.api import api
     from guide.auth import load_logged_in
-    from guide.web import admin_mail, helpers, inbox, public, relative, staff
+    from guide.web import admin_mail, checkins, followup, helpers, inbox, public, relative, staff
 
     helpers.init_app(app)
     app.before_request(load_logged_in)
@@ -43,6 +43,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(relative.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(inbox.bp)
+    app.register_blueprint(checkins.bp)
+    app.register_blueprint(followup.bp)
     app.register_blueprint(admin_mail.bp)
     app.register_blueprint(api)
     register_commands(app)

@@ -127,5 +127,5 @@ def _alert(
     # Sent to staff: no personal details, only a link to the queue.
     return {
         "subject": _("Brådskande: en anhörig behöver kontakt"),
-        "queue_url": _external("staff.alert", alert_id=message.payload["alert_id"]),
+        "queue_url": _external("staff_followup.alert", alert_id=message.payload["alert_id"]),
     }

@@ -9,21 +9,20 @@ scripted check-in answers whose rules change the journey on the way.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal, NamedTuple
 
-from guide.content.model import (
-    Answers,
-    Checkin,
-    Guide,
-    Mute,
-    RaiseAlert,
-    ReleaseModule,
-    SetPhase,
-    ShowCrisis,
+from guide.content.model import Answers, Checkin, Guide
+from scheduler.planner import EnrolmentState, Plan, apply_plan, plan
+from scheduler.rules import (
+    AlertRaised,
+    CrisisShown,
+    ModuleReleased,
+    PhaseChanged,
+    TargetMuted,
+    answer_checkin,
 )
-from scheduler.planner import EnrolmentState, PhaseVisit, Plan, apply_plan, plan
 
 EventKind = Literal["phase", "release", "checkin", "answer", "mute", "alert", "crisis"]
 
@@ -100,30 +99,18 @@ def _answer_checkin(
     events: list[JourneyEvent],
 ) -> EnrolmentState:
     """Store `answers`, fire every rule of `checkin` that holds, and log what changed."""
-    state = replace(state, answers={**state.answers, **answers})
+    answered = answer_checkin(guide, state, checkin, answers, moment)
     events.append(JourneyEvent(moment, "answer", checkin.id))
-    context = state.all_answers
-    for rule in checkin.rules:
-        if not rule.when.holds(context):
-            continue
-        for action in rule.then:
-            match action:
-                case ReleaseModule(module=module_id):
-                    # A rule release is still "never twice" and still respects a mute.
-                    if module_id not in state.released and module_id not in state.muted:
-                        state = replace(state, released=state.released | {module_id})
-                        events.append(JourneyEvent(moment, "release", module_id))
-                case SetPhase(phase=phase_id):
-                    # Already there: keep the visit so its schedule does not restart.
-                    if state.current_visit.phase != phase_id:
-                        visit = PhaseVisit(phase_id, moment)
-                        state = replace(state, phase_history=(*state.phase_history, visit))
-                        events.append(JourneyEvent(moment, "phase", phase_id))
-                case Mute(target=target):
-                    state = replace(state, muted=state.muted | {target})
-                    events.append(JourneyEvent(moment, "mute", target))
-                case RaiseAlert():
-                    events.append(JourneyEvent(moment, "alert", checkin.id))
-                case ShowCrisis():
-                    events.append(JourneyEvent(moment, "crisis", checkin.id))
-    return state
+    for effect in answered.effects:
+        match effect:
+            case ModuleReleased(module=module_id):
+                events.append(JourneyEvent(moment, "release", module_id))
+            case PhaseChanged(phase=phase_id):
+                events.append(JourneyEvent(moment, "phase", phase_id))
+            case TargetMuted(target=target):
+                events.append(JourneyEvent(moment, "mute", target))
+            case AlertRaised():
+                events.append(JourneyEvent(moment, "alert", checkin.id))
+            case CrisisShown():
+                events.append(JourneyEvent(moment, "crisis", checkin.id))
+    return answered.state

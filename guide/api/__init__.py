@@ -20,4 +20,4 @@ def health():  # type: ignore[no-untyped-def]
 
 
 # Route modules register their views on `api` and their paths in the OpenAPI document.
-from guide.api import cards, relatives  # noqa: E402, F401
+from guide.api import alerts, cards, me_actions, relatives  # noqa: E402, F401

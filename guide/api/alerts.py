@@ -1,0 +1,230 @@
+"""API for staff: the follow-up queue, an alert with its contact details, contact and close."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, jsonify, request
+
+from guide.api import api
+from guide.api.auth import ApiError, staff_token_required
+from guide.api.openapi import document, error_response, json_response
+from guide.extensions import db
+from guide.followup import (
+    ACTIVE_STATUSES,
+    STATUSES,
+    FollowupError,
+    alert_for_staff,
+    close_alert,
+    contact_details,
+    mark_contacted,
+    may_work_queue,
+    queue_query,
+    time_to_first_contact,
+)
+from guide.models import Alert, StaffRole, StaffUser
+from guide.models.base import utcnow
+
+LIST_LIMIT = 500
+ALERT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "priority": {"type": "string", "enum": ["normal", "urgent"]},
+        "source": {"type": "string", "enum": ["rule", "crisis", "contact_request"]},
+        "reason": {"type": "string"},
+        "status": {"type": "string", "enum": list(STATUSES)},
+        "guide": {"type": "string"},
+        "unit": {"type": "string"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "first_contact_at": {"type": ["string", "null"], "format": "date-time"},
+        "seconds_to_first_contact": {"type": ["integer", "null"]},
+        "closed_at": {"type": ["string", "null"], "format": "date-time"},
+    },
+}
+
+
+def alert_json(alert: Alert) -> dict[str, Any]:
+    """Return an alert without any personal details."""
+    waited = time_to_first_contact(alert)
+    return {
+        "id": alert.id,
+        "priority": alert.priority,
+        "source": alert.source,
+        "reason": alert.reason,
+        "status": alert.status,
+        "guide": alert.enrolment.guide_id,
+        "unit": alert.enrolment.unit.slug,
+        "created_at": alert.created_at.isoformat(),
+        "first_contact_at": alert.first_contact_at.isoformat() if alert.first_contact_at else None,
+        "seconds_to_first_contact": int(waited.total_seconds()) if waited is not None else None,
+        "closed_at": alert.closed_at.isoformat() if alert.closed_at else None,
+    }
+
+
+def _queue_staff() -> StaffUser:
+    staff: StaffUser = g.api_staff
+    if not may_work_queue(staff):
+        raise ApiError(403, "no_queue", "Kontot har ingen uppföljningskö.")
+    return staff
+
+
+def _own_alert(staff: StaffUser, alert_id: int) -> Alert:
+    try:
+        return alert_for_staff(db.session, staff, alert_id)
+    except FollowupError as error:
+        raise ApiError(error.status, error.code, error.message) from None
+
+
+def _note() -> str:
+    body = request.get_json(silent=True) or {}
+    note = body.get("note", "") if isinstance(body, dict) else ""
+    if not isinstance(note, str):
+        raise ApiError(400, "note_invalid", "note är en text.")
+    return note
+
+
+@api.get("/alerts")
+@staff_token_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+def list_alerts():  # type: ignore[no-untyped-def]
+    staff = _queue_staff()
+    wanted = request.args.get("status")
+    if wanted is None:
+        statuses: tuple[str, ...] = ACTIVE_STATUSES
+    elif wanted == "all":
+        statuses = STATUSES
+    elif wanted in STATUSES:
+        statuses = (wanted,)
+    else:
+        raise ApiError(400, "status_invalid", "status är open, contacted, closed eller all.")
+    alerts = db.session.scalars(queue_query(staff, statuses).limit(LIST_LIMIT)).all()
+    return jsonify({"alerts": [alert_json(alert) for alert in alerts]})
+
+
+document(
+    "/alerts",
+    "get",
+    {
+        "summary": "The caller's follow-up queue: urgent first, then the oldest",
+        "description": "Staff see their unit's alerts, organisation admins their "
+        "organisation's. The list holds no personal details; GET /alerts/{id} shows "
+        "contact details (with the relative's consent) and logs the read.",
+        "security": [{"bearer": []}],
+        "parameters": [
+            {
+                "name": "status",
+                "in": "query",
+                "description": "default: open and contacted",
+                "schema": {"type": "string", "enum": [*STATUSES, "all"]},
+            }
+        ],
+        "responses": {
+            "200": json_response(
+                "Alerts",
+                {
+                    "type": "object",
+                    "properties": {"alerts": {"type": "array", "items": ALERT_SCHEMA}},
+                },
+            ),
+            "401": error_response("unauthorized"),
+            "403": error_response("no_queue"),
+        },
+    },
+)
+
+
+@api.get("/alerts/<int:alert_id>")
+@staff_token_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+def show_alert(alert_id: int):  # type: ignore[no-untyped-def]
+    staff = _queue_staff()
+    alert = _own_alert(staff, alert_id)
+    details = contact_details(db.session, staff, alert, utcnow())
+    db.session.commit()  # the audit row of this read
+    contact = None
+    if details is not None:
+        contact = {
+            "account_email": details.account_email,
+            "phone": details.phone,
+            "email": details.contact_email,
+            "message": details.message,
+            "needs": [{"module": m, "need": n} for m, n in details.needs],
+        }
+    return jsonify({**alert_json(alert), "contact": contact})
+
+
+document(
+    "/alerts/{alert_id}",
+    "get",
+    {
+        "summary": "One alert; contact details only with the relative's consent, each read logged",
+        "security": [{"bearer": []}],
+        "parameters": [
+            {"name": "alert_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+        ],
+        "responses": {
+            "200": json_response("The alert; contact is null without consent"),
+            "404": error_response("alert_not_found"),
+        },
+    },
+)
+
+
+def _action_spec(summary: str) -> dict[str, Any]:
+    return {
+        "summary": summary,
+        "security": [{"bearer": []}],
+        "parameters": [
+            {"name": "alert_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+        ],
+        "requestBody": {
+            "required": False,
+            "content": {
+                "application/json": {
+                    "schema": {"type": "object", "properties": {"note": {"type": "string"}}}
+                }
+            },
+        },
+        "responses": {
+            "200": json_response("The alert as it is now", ALERT_SCHEMA),
+            "404": error_response("alert_not_found"),
+            "409": error_response("alert_closed"),
+        },
+    }
+
+
+@api.post("/alerts/<int:alert_id>/contacted")
+@staff_token_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+def alert_contacted(alert_id: int):  # type: ignore[no-untyped-def]
+    staff = _queue_staff()
+    alert = _own_alert(staff, alert_id)
+    try:
+        mark_contacted(db.session, staff, alert, _note(), utcnow())
+    except FollowupError as error:
+        db.session.rollback()
+        raise ApiError(error.status, error.code, error.message) from None
+    db.session.commit()
+    return jsonify(alert_json(alert))
+
+
+document(
+    "/alerts/{alert_id}/contacted",
+    "post",
+    _action_spec("Record that staff reached the relative (the first time sets the waiting time)"),
+)
+
+
+@api.post("/alerts/<int:alert_id>/close")
+@staff_token_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+def alert_close(alert_id: int):  # type: ignore[no-untyped-def]
+    staff = _queue_staff()
+    alert = _own_alert(staff, alert_id)
+    try:
+        close_alert(db.session, staff, alert, _note(), utcnow())
+    except FollowupError as error:
+        db.session.rollback()
+        raise ApiError(error.status, error.code, error.message) from None
+    db.session.commit()
+    return jsonify(alert_json(alert))
+
+
+document("/alerts/{alert_id}/close", "post", _action_spec("Close an alert"))

@@ -1,0 +1,267 @@
+"""API for the relative's actions: answer a check-in, tick needs, ask to be contacted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, jsonify, request
+
+from guide.api import api
+from guide.api.auth import ApiError, relative_token_required
+from guide.api.openapi import document, error_response, json_body, json_response
+from guide.checkins import CheckinError, answer_checkin, checkin_for_relative
+from guide.content.library import current_library
+from guide.extensions import db, limiter
+from guide.followup import ContactRequest, FollowupError, request_contact, urgent_mail
+from guide.journey_view import enrolments_of
+from guide.mailer import send_now
+from guide.models import Alert, Enrolment, Relative
+from guide.models.base import utcnow
+from guide.needs import NeedError, readable_module, tick_needs, ticked_needs
+
+CHANGE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "type": {
+            "type": "string",
+            "enum": ["release", "phase", "mute", "alert", "crisis", "checkin"],
+        },
+        "id": {"type": "string", "description": "module, phase, muted target, alert or check-in"},
+        "title": {"type": "string", "description": "a title for people; for crisis the text"},
+    },
+}
+
+
+def _body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json", 'Skicka en JSON-kropp, till exempel {"answers": {}}.')
+    return body
+
+
+def _enrolment_param(relative: Relative, body: dict[str, Any]) -> list[Enrolment]:
+    """Return the enrolment named in the body, or all of the relative's, newest first."""
+    enrolments = enrolments_of(db.session, relative)
+    wanted = body.get("enrolment")
+    if wanted is None:
+        return enrolments
+    chosen = [e for e in enrolments if e.id == wanted]
+    if not chosen:
+        raise ApiError(404, "enrolment_not_found", "Guiden finns inte bland dina guider.")
+    return chosen
+
+
+@api.post("/me/checkins/<int:instance_id>")
+@relative_token_required
+def answer_my_checkin(instance_id: int):  # type: ignore[no-untyped-def]
+    body = _body()
+    answers = body.get("answers", {})
+    if not isinstance(answers, dict):
+        raise ApiError(400, "answers_invalid", "answers är ett objekt med svar per fråga.")
+    try:
+        instance = checkin_for_relative(db.session, g.api_relative, instance_id)
+        outcome = answer_checkin(db.session, current_library(), instance, answers, utcnow())
+    except CheckinError as error:
+        db.session.rollback()
+        extra = {"field": error.field} if error.field else {}
+        raise ApiError(error.status, error.code, error.message, **extra) from None
+    db.session.commit()
+    alerts = [a for alert_id in outcome.alert_ids if (a := db.session.get(Alert, alert_id))]
+    for message in urgent_mail(db.session, alerts):
+        send_now(db.session, message)
+    return jsonify(outcome.as_json())
+
+
+document(
+    "/me/checkins/{checkin_id}",
+    "post",
+    {
+        "summary": "Answer an open check-in; its rules take effect at once and the answer "
+        "lists what changed",
+        "description": "Every question may be skipped: leave it out or send null. A choice "
+        "or yes_no answer is the option id (yes/no), a scale an integer 1-5, a multi a "
+        "list of option ids, a text a string. When a crisis rule fires, `crisis` holds "
+        "the text to show the relative at once.",
+        "security": [{"bearer": []}],
+        "parameters": [
+            {
+                "name": "checkin_id",
+                "in": "path",
+                "required": True,
+                "description": "the id of the open check-in, from GET /me/journey",
+                "schema": {"type": "integer"},
+            }
+        ],
+        "requestBody": json_body(
+            {
+                "type": "object",
+                "properties": {
+                    "answers": {"type": "object", "description": "question id -> answer"}
+                },
+            }
+        ),
+        "responses": {
+            "200": json_response(
+                "The answer and what it changed",
+                {
+                    "type": "object",
+                    "properties": {
+                        "checkin": {"type": "object"},
+                        "changes": {"type": "array", "items": CHANGE_SCHEMA},
+                        "released": {"type": "array", "items": {"type": "string"}},
+                        "phase": {"type": ["string", "null"]},
+                        "alert_raised": {"type": "boolean"},
+                        "crisis": {"type": ["string", "null"]},
+                    },
+                },
+            ),
+            "400": error_response("answers_invalid (with field: the question)"),
+            "401": error_response("unauthorized"),
+            "404": error_response("checkin_not_found"),
+            "409": error_response("checkin_answered or checkin_expired"),
+        },
+    },
+)
+
+
+@api.post("/me/needs")
+@relative_token_required
+def tick_my_needs():  # type: ignore[no-untyped-def]
+    body = _body()
+    module_id = body.get("module")
+    need_ids = body.get("needs")
+    if not isinstance(module_id, str) or not module_id:
+        raise ApiError(400, "module_missing", "Ange avsnittet i module.")
+    if not isinstance(need_ids, list) or not all(isinstance(n, str) for n in need_ids):
+        raise ApiError(400, "needs_invalid", "needs är en lista med behovens id.")
+    library = current_library()
+    enrolment = None
+    for candidate in _enrolment_param(g.api_relative, body):
+        try:
+            readable_module(library.guide(candidate.guide_id), candidate, module_id)
+        except NeedError:
+            continue
+        enrolment = candidate
+        break
+    if enrolment is None:
+        error = NeedError.module_unknown(module_id)
+        raise ApiError(error.status, error.code, error.message)
+    try:
+        new = tick_needs(
+            db.session, library.guide(enrolment.guide_id), enrolment, module_id, need_ids, utcnow()
+        )
+    except NeedError as error:
+        db.session.rollback()
+        raise ApiError(error.status, error.code, error.message) from None
+    db.session.commit()
+    return jsonify(
+        {
+            "enrolment": enrolment.id,
+            "module": module_id,
+            "ticked_now": new,
+            "ticked": ticked_needs(db.session, enrolment, module_id),
+        }
+    )
+
+
+document(
+    "/me/needs",
+    "post",
+    {
+        "summary": "Tick 'Ditt behov' after a module; ticking a need twice changes nothing",
+        "security": [{"bearer": []}],
+        "requestBody": json_body(
+            {
+                "type": "object",
+                "required": ["module", "needs"],
+                "properties": {
+                    "module": {"type": "string"},
+                    "needs": {"type": "array", "items": {"type": "string"}},
+                    "enrolment": {
+                        "type": "integer",
+                        "description": "only with several guides that share a module id",
+                    },
+                },
+            }
+        ),
+        "responses": {
+            "200": json_response("The needs ticked now and all ticked for the module"),
+            "400": error_response("module_missing, needs_invalid or need_unknown"),
+            "401": error_response("unauthorized"),
+            "404": error_response("module_unknown or enrolment_not_found"),
+        },
+    },
+)
+
+
+@api.post("/me/contact-request")
+@relative_token_required
+@limiter.limit("10 per hour")
+def request_my_contact():  # type: ignore[no-untyped-def]
+    body = _body()
+    relative: Relative = g.api_relative
+    for name in ("phone", "email", "message"):
+        if body.get(name) is not None and not isinstance(body[name], str):
+            raise ApiError(400, f"{name}_invalid", f"{name} är en text.")
+    enrolments = _enrolment_param(relative, body)
+    phone = body.get("phone") or ""
+    # Without a phone number the relative is reached at the address of the account.
+    email = body.get("email") or ("" if phone else relative.email or "")
+    try:
+        alert = request_contact(
+            db.session,
+            relative,
+            enrolments[0] if enrolments else None,
+            ContactRequest(
+                phone=phone,
+                email=email,
+                message=body.get("message") or "",
+                consent=body.get("consent") is True,
+            ),
+            utcnow(),
+        )
+    except FollowupError as error:
+        db.session.rollback()
+        extra = {"field": error.field} if error.field else {}
+        raise ApiError(error.status, error.code, error.message, **extra) from None
+    db.session.commit()
+    return jsonify(
+        {
+            "enrolment": alert.enrolment_id,
+            "status": "requested",
+            "message": "Tack. Personalen på enheten som gav dig kortet hör av sig till dig.",
+        }
+    ), 201
+
+
+document(
+    "/me/contact-request",
+    "post",
+    {
+        "summary": "Ask the unit that issued the card to get in touch; raises an alert",
+        "description": "Needs the relative's consent to be contacted: given before, or "
+        "`consent: true` now. Without phone or email the account's address is used.",
+        "security": [{"bearer": []}],
+        "requestBody": json_body(
+            {
+                "type": "object",
+                "properties": {
+                    "phone": {"type": "string"},
+                    "email": {"type": "string", "format": "email"},
+                    "message": {"type": "string", "maxLength": 2000},
+                    "consent": {"type": "boolean", "description": "consent to contact, now"},
+                    "enrolment": {"type": "integer", "description": "default: the newest"},
+                },
+            }
+        ),
+        "responses": {
+            "201": json_response("The request is in the unit's follow-up queue"),
+            "400": error_response(
+                "consent_required, phone_invalid, email_invalid, contact_missing, text_too_long"
+            ),
+            "401": error_response("unauthorized"),
+            "404": error_response("no_enrolment or enrolment_not_found"),
+            "429": error_response("too many requests"),
+        },
+    },
+)

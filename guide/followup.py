@@ -1,0 +1,462 @@
+"""Follow-up of relatives: alerts, contact requests and the staff queue (SPEC §8, §9).
+
+An alert goes to the unit that issued the relative's card. A relative is in the queue
+once at a time: a new alert while an earlier one still waits for contact is added to
+that one (its priority can only rise). Staff see a relative's contact details only
+when the relative consented to being contacted, and every such view is logged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, Select, and_, case, false, select
+from sqlalchemy.orm import Session
+
+from guide.accounts import AccountError, normalise_email
+from guide.enrolment import CONSENT_VERSION
+from guide.journey import record_event
+from guide.models import (
+    Alert,
+    AlertNote,
+    AuditLog,
+    Consent,
+    ConsentPurpose,
+    Enrolment,
+    NeedTick,
+    OutboxMessage,
+    Relative,
+    StaffRole,
+    StaffUser,
+)
+from guide.staff_mail import queue_staff_message
+
+Priority = Literal["normal", "urgent"]
+Source = Literal["rule", "crisis", "contact_request"]
+
+OPEN, CONTACTED, CLOSED = "open", "contacted", "closed"
+ACTIVE_STATUSES = (OPEN, CONTACTED)
+STATUSES = (OPEN, CONTACTED, CLOSED)
+MAX_REASON = 500
+MAX_MESSAGE = 2000
+MAX_NOTE = 2000
+CONTACT_REQUEST_REASON = "Vill bli kontaktad"
+CRISIS_REASON = "Svar som tyder på kris: kontakta snarast"
+# When two alerts meet in one, the stronger source names it.
+_SOURCE_WEIGHT = {"rule": 0, "contact_request": 1, "crisis": 2}
+_PHONE = re.compile(r"^\+?[0-9][0-9 ()-]*$")
+
+
+class FollowupError(Exception):
+    """A follow-up action that cannot be done, with a sentence that says what to do."""
+
+    def __init__(self, code: str, message: str, status: int = 400, field: str | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.field = field
+
+    @classmethod
+    def not_found(cls) -> FollowupError:
+        return cls("alert_not_found", "Ärendet finns inte i din uppföljningskö.", 404)
+
+    @classmethod
+    def closed(cls) -> FollowupError:
+        return cls("alert_closed", "Ärendet är redan stängt.", 409)
+
+    @classmethod
+    def consent_required(cls) -> FollowupError:
+        return cls(
+            "consent_required",
+            "För att personal ska kunna kontakta dig behöver du först godkänna det.",
+            field="consent_contact",
+        )
+
+    @classmethod
+    def no_enrolment(cls) -> FollowupError:
+        return cls(
+            "no_enrolment",
+            "Du har ingen aktiv guide. Aktivera ditt kort först, så vet vi vem som ska "
+            "höra av sig.",
+            404,
+        )
+
+    @classmethod
+    def no_way_to_reach(cls) -> FollowupError:
+        return cls(
+            "contact_missing",
+            "Skriv ett telefonnummer eller en e-postadress som vi kan nå dig på.",
+            field="phone",
+        )
+
+    @classmethod
+    def phone_invalid(cls) -> FollowupError:
+        return cls(
+            "phone_invalid",
+            "Skriv telefonnumret med siffror, till exempel 070-123 45 67.",
+            field="phone",
+        )
+
+    @classmethod
+    def email_invalid(cls) -> FollowupError:
+        return cls(
+            "email_invalid", "Skriv en e-postadress som ser ut som namn@exempel.se.", field="email"
+        )
+
+    @classmethod
+    def too_long(cls, field: str, limit: int) -> FollowupError:
+        return cls("text_too_long", f"Texten får vara högst {limit} tecken.", field=field)
+
+
+# -- raising alerts -----------------------------------------------------------------
+
+
+def raise_alert(
+    session: Session,
+    enrolment: Enrolment,
+    *,
+    priority: Priority,
+    source: Source,
+    reason: str,
+    now: datetime,
+    phone: str | None = None,
+    contact_email: str | None = None,
+    message: str | None = None,
+    **event_data: Any,
+) -> Alert:
+    """Put the relative in the queue of the unit that issued the card, and record it.
+
+    If the relative already waits for a first contact, the alert joins that one; an
+    urgent alert (new, or raised from normal) queues an e-mail to the unit's staff.
+    """
+    alert = session.scalar(
+        select(Alert)
+        .where(Alert.enrolment_id == enrolment.id, Alert.status == OPEN)
+        .order_by(Alert.id.desc())
+        .limit(1)
+    )
+    was_urgent = alert is not None and alert.priority == "urgent"
+    if alert is None:
+        alert = Alert(
+            enrolment_id=enrolment.id,
+            organisation_id=enrolment.organisation_id,
+            unit_id=enrolment.unit_id,
+            priority=priority,
+            source=source,
+            reason=reason[:MAX_REASON],
+            phone=phone,
+            contact_email=contact_email,
+            message=message,
+            status=OPEN,
+            created_at=now,
+        )
+        session.add(alert)
+        session.flush()
+    else:
+        _join(alert, priority, source, reason, phone, contact_email, message)
+    record_event(
+        session,
+        enrolment,
+        "alert_raised",
+        now,
+        alert=alert.id,
+        priority=priority,
+        source=source,
+        **event_data,
+    )
+    if alert.priority == "urgent" and not was_urgent:
+        _queue_urgent_mail(session, alert, now)
+    return alert
+
+
+def _join(
+    alert: Alert,
+    priority: Priority,
+    source: Source,
+    reason: str,
+    phone: str | None,
+    contact_email: str | None,
+    message: str | None,
+) -> None:
+    if priority == "urgent":
+        alert.priority = "urgent"
+    if _SOURCE_WEIGHT[source] > _SOURCE_WEIGHT.get(alert.source, 0):
+        alert.source = source
+    reasons = alert.reason.split("; ")
+    if reason not in reasons:
+        alert.reason = "; ".join([reason, *reasons] if priority == "urgent" else [*reasons, reason])
+        alert.reason = alert.reason[:MAX_REASON]
+    alert.phone = phone or alert.phone
+    alert.contact_email = contact_email or alert.contact_email
+    if message:
+        alert.message = f"{alert.message}\n\n{message}" if alert.message else message
+
+
+def _queue_urgent_mail(session: Session, alert: Alert, now: datetime) -> list[OutboxMessage]:
+    """Tell the unit's staff (else the organisation's admins) that an urgent alert waits.
+
+    The mail holds no personal details, only a link to the alert behind the login.
+    """
+    recipients = _unit_staff(session, alert)
+    return [
+        queue_staff_message(
+            session,
+            kind="alert",
+            recipient_email=staff.email,
+            key=f"alert:{alert.id}:staff:{staff.id}",
+            payload={"alert_id": alert.id},
+            now=now,
+        )
+        for staff in recipients
+    ]
+
+
+def _unit_staff(session: Session, alert: Alert) -> Sequence[StaffUser]:
+    in_unit = session.scalars(
+        select(StaffUser)
+        .where(
+            StaffUser.unit_id == alert.unit_id, StaffUser.organisation_id == alert.organisation_id
+        )
+        .order_by(StaffUser.id)
+    ).all()
+    if in_unit:
+        return in_unit
+    # A unit without staff accounts must not swallow an urgent alert.
+    return session.scalars(
+        select(StaffUser)
+        .where(
+            StaffUser.organisation_id == alert.organisation_id,
+            StaffUser.role == StaffRole.ORG_ADMIN,
+        )
+        .order_by(StaffUser.id)
+    ).all()
+
+
+def urgent_mail(session: Session, alerts: Iterable[Alert]) -> list[OutboxMessage]:
+    """Return the unsent urgent e-mails about `alerts`, for the caller to send at once."""
+    messages: list[OutboxMessage] = []
+    for alert in alerts:
+        messages.extend(
+            session.scalars(
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.kind == "alert",
+                    OutboxMessage.idempotency_key.startswith(f"alert:{alert.id}:"),
+                    OutboxMessage.status == "pending",
+                )
+                .order_by(OutboxMessage.id)
+            )
+        )
+    return messages
+
+
+# -- contact requests ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContactRequest:
+    """What a relative gives when asking to be contacted; every field may be empty."""
+
+    phone: str = ""
+    email: str = ""
+    message: str = ""
+    consent: bool = False  # ticked now, for a relative who had not consented before
+
+
+def request_contact(
+    session: Session,
+    relative: Relative,
+    enrolment: Enrolment | None,
+    request: ContactRequest,
+    now: datetime,
+) -> Alert:
+    """Ask the unit that issued the card to contact the relative; raise an alert.
+
+    Without an earlier consent to contact, the request itself must carry it; the
+    consent is then recorded with today's wording version.
+    """
+    if enrolment is None or enrolment.relative_id != relative.id:
+        raise FollowupError.no_enrolment()
+    phone = _clean_phone(request.phone)
+    email = _clean_email(request.email)
+    if phone is None and email is None:
+        raise FollowupError.no_way_to_reach()
+    message = request.message.strip()
+    if len(message) > MAX_MESSAGE:
+        raise FollowupError.too_long("message", MAX_MESSAGE)
+    if not relative.consent(ConsentPurpose.CONTACT):
+        if not request.consent:
+            raise FollowupError.consent_required()
+        record_contact_consent(session, relative, now)
+    record_event(session, enrolment, "contact_requested", now, phone=phone is not None)
+    return raise_alert(
+        session,
+        enrolment,
+        priority="normal",
+        source="contact_request",
+        reason=CONTACT_REQUEST_REASON,
+        now=now,
+        phone=phone,
+        contact_email=email,
+        message=message or None,
+    )
+
+
+def record_contact_consent(session: Session, relative: Relative, now: datetime) -> Consent:
+    """Record that the relative agrees to be contacted by staff, with the wording version."""
+    consent = Consent(
+        purpose=ConsentPurpose.CONTACT, version=CONSENT_VERSION, granted=True, recorded_at=now
+    )
+    relative.consents.append(consent)
+    session.flush()
+    return consent
+
+
+def _clean_phone(raw: str) -> str | None:
+    phone = " ".join(raw.split())
+    if not phone:
+        return None
+    digits = sum(ch.isdigit() for ch in phone)
+    if not _PHONE.match(phone) or not 6 <= digits <= 15 or len(phone) > 40:
+        raise FollowupError.phone_invalid()
+    return phone
+
+
+def _clean_email(raw: str) -> str | None:
+    if not raw.strip():
+        return None
+    try:
+        return normalise_email(raw)
+    except AccountError:
+        raise FollowupError.email_invalid() from None
+
+
+# -- the staff queue ----------------------------------------------------------------
+
+
+def may_work_queue(staff: StaffUser) -> bool:
+    """Return whether the account has a follow-up queue at all (editors do not)."""
+    return staff.organisation_id is not None and staff.has_role(
+        StaffRole.STAFF, StaffRole.ORG_ADMIN
+    )
+
+
+def _visible_to(staff: StaffUser) -> ColumnElement[bool]:
+    """Staff see their own unit's alerts; organisation admins their organisation's."""
+    if not may_work_queue(staff):
+        return false()
+    same_organisation = Alert.organisation_id == staff.organisation_id
+    if staff.has_role(StaffRole.ORG_ADMIN):
+        return same_organisation
+    if staff.unit_id is None:
+        return false()
+    return and_(same_organisation, Alert.unit_id == staff.unit_id)
+
+
+def queue_query(
+    staff: StaffUser, statuses: Sequence[str] = ACTIVE_STATUSES
+) -> Select[tuple[Alert]]:
+    """Return the alerts `staff` may work, urgent first and then the oldest first."""
+    urgent_first = case((Alert.priority == "urgent", 0), else_=1)
+    return (
+        select(Alert)
+        .where(_visible_to(staff), Alert.status.in_(statuses))
+        .order_by(urgent_first, Alert.created_at, Alert.id)
+    )
+
+
+def alert_for_staff(session: Session, staff: StaffUser, alert_id: int) -> Alert:
+    """Return an alert `staff` may see, or raise not_found: others' alerts do not exist."""
+    alert = session.scalar(select(Alert).where(Alert.id == alert_id, _visible_to(staff)))
+    if alert is None:
+        raise FollowupError.not_found()
+    return alert
+
+
+@dataclass(frozen=True)
+class ContactDetails:
+    """How staff may reach the relative; shown only with the relative's consent."""
+
+    account_email: str | None
+    phone: str | None
+    contact_email: str | None
+    message: str | None
+    needs: tuple[tuple[str, str], ...]  # (module id, need id) the relative ticked
+
+
+def contact_details(
+    session: Session, staff: StaffUser, alert: Alert, now: datetime
+) -> ContactDetails | None:
+    """Return the relative's contact details for `staff`, logging the read; None without consent."""
+    relative = alert.enrolment.relative
+    if relative.deleted_at is not None or not relative.consent(ConsentPurpose.CONTACT):
+        return None
+    session.add(
+        AuditLog(
+            staff_user_id=staff.id,
+            action="view_contact_details",
+            target_type="alert",
+            target_id=alert.id,
+            at=now,
+        )
+    )
+    needs = session.execute(
+        select(NeedTick.module_id, NeedTick.need_id)
+        .where(NeedTick.enrolment_id == alert.enrolment_id)
+        .order_by(NeedTick.ticked_at, NeedTick.id)
+    ).all()
+    return ContactDetails(
+        account_email=relative.email,
+        phone=alert.phone,
+        contact_email=alert.contact_email,
+        message=alert.message,
+        needs=tuple((module_id, need_id) for module_id, need_id in needs),
+    )
+
+
+def mark_contacted(
+    session: Session, staff: StaffUser, alert: Alert, note: str, now: datetime
+) -> AlertNote:
+    """Record that staff reached the relative; the first time sets the time to first contact."""
+    if alert.status == CLOSED:
+        raise FollowupError.closed()
+    entry = _note(alert, staff, "contacted", note, now)
+    if alert.first_contact_at is None:
+        alert.first_contact_at = now
+    alert.status = CONTACTED
+    record_event(session, alert.enrolment, "alert_contacted", now, alert=alert.id)
+    return entry
+
+
+def close_alert(
+    session: Session, staff: StaffUser, alert: Alert, note: str, now: datetime
+) -> AlertNote:
+    """Close an alert; a relative who needs more later gets a new one."""
+    if alert.status == CLOSED:
+        raise FollowupError.closed()
+    entry = _note(alert, staff, "closed", note, now)
+    alert.status = CLOSED
+    alert.closed_at = now
+    record_event(session, alert.enrolment, "alert_closed", now, alert=alert.id)
+    return entry
+
+
+def _note(alert: Alert, staff: StaffUser, action: str, note: str, now: datetime) -> AlertNote:
+    text = note.strip()
+    if len(text) > MAX_NOTE:
+        raise FollowupError.too_long("note", MAX_NOTE)
+    entry = AlertNote(staff_user_id=staff.id, action=action, note=text, at=now)
+    alert.notes.append(entry)
+    return entry
+
+
+def time_to_first_contact(alert: Alert) -> timedelta | None:
+    """Return how long the relative waited for staff's first contact, if it happened."""
+    if alert.first_contact_at is None:
+        return None
+    return alert.first_contact_at - alert.created_at
