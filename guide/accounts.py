@@ -23,6 +23,8 @@ _default_hasher = PasswordHasher()
 def _hasher() -> PasswordHasher:
     params = current_app.config.get("ARGON2_PARAMS") if has_app_context() else None
     return PasswordHasher(**params) if params else _default_hasher
+
+
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 MIN_PASSWORD_LENGTH = 12
 
