@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from guide.content.model import Guide, Module
@@ -72,13 +73,12 @@ def record_event(
 
 def published_version(session: Session, module: Module) -> ModuleVersion:
     """Return the stored version of the module as it is now, storing it if it is new."""
-    version = session.scalar(
-        select(ModuleVersion).where(
-            ModuleVersion.guide_id == module.guide,
-            ModuleVersion.module_id == module.id,
-            ModuleVersion.content_hash == module.content_hash,
-        )
+    query = select(ModuleVersion).where(
+        ModuleVersion.guide_id == module.guide,
+        ModuleVersion.module_id == module.id,
+        ModuleVersion.content_hash == module.content_hash,
     )
+    version = session.scalar(query)
     if version is None:
         version = ModuleVersion(
             guide_id=module.guide,
@@ -86,8 +86,12 @@ def published_version(session: Session, module: Module) -> ModuleVersion:
             content_hash=module.content_hash,
             texts=module_texts(module),
         )
-        session.add(version)
-        session.flush()
+        try:
+            with session.begin_nested():
+                session.add(version)
+        except IntegrityError:
+            # Another scheduler process stored the same text a moment ago: use theirs.
+            version = session.scalars(query).one()
     return version
 
 
@@ -174,13 +178,13 @@ def advance_enrolment(
         open_checkin(session, enrolment, due.checkin_id, due.due_at, now)
         for due in decided.checkins
     ]
-    session.flush()
-    notice = None
     if decided.sends_email:
         enrolment.last_email_on = state_of(enrolment).local_date(now)
-        if notify:
-            notice = queue_notice(session, enrolment, releases, checkins, now)
     enrolment.next_due_at = decided.next_due_at
+    session.flush()  # one UPDATE of the enrolment; and the notice names the new rows by id
+    notice = None
+    if decided.sends_email and notify:
+        notice = queue_notice(session, enrolment, releases, checkins, now)
     return Advance(decided, tuple(releases), tuple(checkins), notice)
 
 

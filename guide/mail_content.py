@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from guide.auth import create_login_token, login_link_lifetime, mail_link_lifetime
 from guide.content.library import current_library
@@ -25,6 +26,39 @@ def _login_url(session: Session, relative: Relative, now: datetime, requested: b
     lifetime = login_link_lifetime() if requested else mail_link_lifetime()
     token = create_login_token(session, relative, now, lifetime)
     return _external("public.login_with_token", token=token)
+
+
+def prefetch(session: Session, messages: Iterable[OutboxMessage]) -> list[object]:
+    """Load what rendering `messages` will read: a query per table, not several per message.
+
+    The builders below find the rows in the session's identity map. That map holds
+    its objects weakly, so keep the returned list until the messages are rendered.
+    """
+    messages = list(messages)
+    relative_ids = {m.relative_id for m in messages if m.relative_id is not None}
+    enrolment_ids = {m.enrolment_id for m in messages if m.enrolment_id is not None}
+    release_ids = {i for m in messages if m.kind == "notice" for i in m.payload.get("releases", [])}
+    checkin_ids = {i for m in messages if m.kind == "notice" for i in m.payload.get("checkins", [])}
+    loaded: list[object] = []
+    if relative_ids:
+        loaded += session.scalars(select(Relative).where(Relative.id.in_(relative_ids))).all()
+    if enrolment_ids:
+        loaded += session.scalars(
+            select(Enrolment)
+            .where(Enrolment.id.in_(enrolment_ids))
+            .options(selectinload(Enrolment.releases).selectinload(Release.version))
+        ).all()
+    if release_ids:
+        loaded += session.scalars(
+            select(Release)
+            .where(Release.id.in_(release_ids))
+            .options(selectinload(Release.version))
+        ).all()
+    if checkin_ids:
+        loaded += session.scalars(
+            select(CheckinInstance).where(CheckinInstance.id.in_(checkin_ids))
+        ).all()
+    return loaded
 
 
 def context_for(
@@ -84,18 +118,11 @@ def _notice(
     library = current_library()
     guide = library.guide(enrolment.guide_id)
     language = relative.language
-    releases = list(
-        session.scalars(select(Release).where(Release.id.in_(message.payload.get("releases", []))))
-    )
-    checkins = list(
-        session.scalars(
-            select(CheckinInstance).where(
-                CheckinInstance.id.in_(message.payload.get("checkins", []))
-            )
-        )
-    )
+    # In the order the planner released them; usually already loaded by `prefetch`.
+    releases = [session.get_one(Release, id) for id in message.payload.get("releases", [])]
+    checkins = [session.get_one(CheckinInstance, id) for id in message.payload.get("checkins", [])]
     full_text = relative.full_text_email and not guide.sensitive
-    values = local_values(session, enrolment.organisation_id)
+    values = local_values(session, enrolment.organisation_id) if full_text else {}
     modules = []
     for release in releases:
         item = _module_item(release, language)

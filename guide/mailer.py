@@ -28,7 +28,7 @@ from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session
 
 from guide.extensions import mail
-from guide.models import CapturedMail, Enrolment, OutboxMessage, Relative
+from guide.models import CapturedMail, Enrolment, OutboxMessage, Relative, StaffUser
 from guide.models.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -96,8 +96,8 @@ EMAIL_ADDRESS = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+
 def undelivered_messages(organisation_id: int | None) -> Select[tuple[OutboxMessage, Relative]]:
     """Return a query for messages that failed or wait for a retry, newest first.
 
-    With an organisation, only its messages: those about its enrolments, and those
-    (like login links) to relatives who hold one of its enrolments.
+    With an organisation, only its messages: those about its enrolments, those (like
+    login links) to relatives who hold one of its enrolments, and those to its staff.
     """
     query = (
         select(OutboxMessage, Relative)
@@ -115,10 +115,12 @@ def undelivered_messages(organisation_id: int | None) -> Select[tuple[OutboxMess
         own_relatives = select(Enrolment.relative_id).where(
             Enrolment.organisation_id == organisation_id
         )
+        own_staff = select(StaffUser.email).where(StaffUser.organisation_id == organisation_id)
         query = query.where(
             or_(
                 OutboxMessage.enrolment_id.in_(own_enrolments),
                 OutboxMessage.enrolment_id.is_(None) & OutboxMessage.relative_id.in_(own_relatives),
+                OutboxMessage.relative_id.is_(None) & OutboxMessage.recipient.in_(own_staff),
             )
         )
     return query
@@ -291,10 +293,13 @@ def send_now(session: Session, message: OutboxMessage, now: datetime | None = No
 
 def _send_claimed(session: Session, messages: list[OutboxMessage], now: datetime) -> Delivery:
     outcomes: Counter[str] = Counter()
-    # Read every claimed row in one query rather than one at a time as they are used.
+    from guide.mail_content import prefetch
+
+    # Read every claimed row, and what rendering them needs, in a few queries.
     session.scalars(
         select(OutboxMessage).where(OutboxMessage.id.in_([m.id for m in messages]))
     ).all()
+    loaded = prefetch(session, messages)
     rendered = []
     for message in messages:
         try:
@@ -304,6 +309,7 @@ def _send_claimed(session: Session, messages: list[OutboxMessage], now: datetime
         except Exception as error:  # a template bug must not block the rest of the batch
             log.exception("Could not render outbox message %s", message.id)
             outcomes[_mark_failed(session, message.id, now, f"rendering failed: {error}")] += 1
+    del loaded  # rendered: the prefetched rows may go
     session.commit()
     if rendered:
         if current_app.config["GUIDE_CAPTURE_MAIL"]:

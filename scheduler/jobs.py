@@ -18,11 +18,11 @@ import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from guide.content.model import Library
-from guide.journey import advance_enrolment
+from guide.journey import Advance, advance_enrolment
 from guide.mailer import Delivery, deliver_due
 from guide.models import Enrolment
 
@@ -44,6 +44,21 @@ class ReleaseReport:
     checkins: int = 0  # check-ins opened
     notices: int = 0  # e-mails put in the outbox
     failed: list[int] = field(default_factory=list)  # enrolment ids that could not be advanced
+
+    def count(self, advance: Advance) -> None:
+        """Count one advanced enrolment."""
+        self.enrolments += 1
+        self.releases += len(advance.releases)
+        self.checkins += len(advance.checkins)
+        self.notices += advance.notice is not None
+
+    def add(self, other: ReleaseReport) -> None:
+        """Add the counts of another report (a batch) to these."""
+        self.enrolments += other.enrolments
+        self.releases += other.releases
+        self.checkins += other.checkins
+        self.notices += other.notices
+        self.failed.extend(other.failed)
 
 
 @dataclass
@@ -71,8 +86,9 @@ def release_due(
 ) -> ReleaseReport:
     """Advance up to `limit` active enrolments whose next due moment has come by `now`.
 
-    Each batch is claimed, advanced and committed together; a failing enrolment is
-    rolled back alone (a savepoint), logged, and tried again later, so it never blocks
+    Each batch is claimed, advanced and committed together. If one enrolment in it
+    fails, the batch is rolled back and its enrolments are advanced again one at a
+    time, so the failing one is logged and tried again later without holding back
     the others.
     """
     worker = worker or worker_name()
@@ -82,15 +98,24 @@ def release_due(
         batch = claim_due_enrolments(session, now, size)
         if not batch:
             break
-        for enrolment in batch:
-            _advance_one(session, library, enrolment, now, worker, report)
-        session.commit()  # ends the batch and lets go of its row locks
+        ids = [enrolment.id for enrolment in batch]
+        try:
+            done = _advance_batch(session, library, batch, now)
+            session.commit()  # ends the batch and lets go of its row locks
+        except Exception:
+            session.rollback()
+            done = ReleaseReport()
+            for enrolment_id in ids:
+                _advance_alone(session, library, enrolment_id, now, worker, done)
+        report.add(done)
         if len(batch) < size:
             break
     return report
 
 
-def claim_due_enrolments(session: Session, now: datetime, size: int) -> list[Enrolment]:
+def claim_due_enrolments(
+    session: Session, now: datetime, size: int, only: int | None = None
+) -> list[Enrolment]:
     """Lock and return the next `size` due enrolments that no other process holds."""
     query = (
         select(Enrolment)
@@ -105,24 +130,43 @@ def claim_due_enrolments(session: Session, now: datetime, size: int) -> list[Enr
         # Rows another process changed since this session last saw them must be read afresh.
         .execution_options(populate_existing=True)
     )
+    if only is not None:
+        query = query.where(Enrolment.id == only)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=Enrolment)
     return list(session.scalars(query))
 
 
-def _advance_one(
+def _advance_batch(
+    session: Session, library: Library, batch: list[Enrolment], now: datetime
+) -> ReleaseReport:
+    done = ReleaseReport()
+    # advance_enrolment flushes when it needs ids; flushing before every query as well
+    # would more than double the work of a pass, and nothing here reads unflushed rows.
+    with session.no_autoflush:
+        for enrolment in batch:
+            advance = advance_enrolment(session, library.guide(enrolment.guide_id), enrolment, now)
+            done.count(advance)
+    return done
+
+
+def _advance_alone(
     session: Session,
     library: Library,
-    enrolment: Enrolment,
+    enrolment_id: int,
     now: datetime,
     worker: str,
     report: ReleaseReport,
 ) -> None:
-    enrolment_id = enrolment.id
+    """Advance one enrolment in a transaction of its own; on failure, try it again later."""
     try:
-        with session.begin_nested():
-            advance = advance_enrolment(session, library.guide(enrolment.guide_id), enrolment, now)
+        claimed = claim_due_enrolments(session, now, 1, only=enrolment_id)
+        if not claimed:
+            return  # another process has it, or it is no longer due
+        report.add(_advance_batch(session, library, claimed, now))
+        session.commit()
     except Exception:
+        session.rollback()
         log.exception(
             "%s could not advance enrolment %s at %s; trying again in %s",
             worker,
@@ -131,12 +175,12 @@ def _advance_one(
             RETRY_AFTER_FAILURE,
         )
         report.failed.append(enrolment_id)
-        enrolment.next_due_at = now + RETRY_AFTER_FAILURE
-        return
-    report.enrolments += 1
-    report.releases += len(advance.releases)
-    report.checkins += len(advance.checkins)
-    report.notices += advance.notice is not None
+        session.execute(
+            update(Enrolment)
+            .where(Enrolment.id == enrolment_id)
+            .values(next_due_at=now + RETRY_AFTER_FAILURE)
+        )
+        session.commit()
 
 
 def deliver_outbox(

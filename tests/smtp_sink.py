@@ -19,6 +19,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from flask import Flask
 
 HOST = "127.0.0.1"
 
@@ -105,3 +106,17 @@ def running_sink() -> Iterator[SmtpSink]:
         yield sink
     finally:
         controller.stop()
+
+
+def send_through(app: Flask, port: int) -> None:
+    """Point the app's Flask-Mail at an SMTP server on loopback instead of capturing mail."""
+    from guide.extensions import mail
+
+    app.config.update(
+        GUIDE_CAPTURE_MAIL=False,
+        MAIL_SERVER=HOST,
+        MAIL_PORT=port,
+        MAIL_SUPPRESS_SEND=False,
+        MAIL_DEFAULT_SENDER="Lots <no-reply@lots.test>",
+    )
+    mail.init_app(app)  # Flask-Mail reads its settings once, when it is bound

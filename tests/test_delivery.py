@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from guide.content.library import current_library
-from guide.extensions import db, mail
+from guide.extensions import db
 from guide.mailer import (
     CLAIM_TIMEOUT,
     MAX_ATTEMPTS,
@@ -27,7 +27,7 @@ from guide.models import CapturedMail, Enrolment, OutboxMessage, Relative
 from scheduler.jobs import deliver_outbox, release_due
 from tests.conftest import at
 from tests.factories import PASSWORD, enrol, issue_cards, make_tenant
-from tests.smtp_sink import SmtpSink, free_port, running_sink
+from tests.smtp_sink import SmtpSink, free_port, running_sink, send_through
 
 ACTIVATED = at("2026-05-04 13:20")  # a Monday
 CHECKIN_DUE = at("2026-05-07 09:00")  # hur-gar-det, 3 days after activation
@@ -38,18 +38,6 @@ AVLOSNING_DUE = at("2026-05-11 09:00")  # avlosning, 7 days after activation (bo
 def sink() -> Iterator[SmtpSink]:
     with running_sink() as running:
         yield running
-
-
-def send_through(app: Flask, port: int) -> None:
-    """Point the app's Flask-Mail at an SMTP server on loopback instead of capturing mail."""
-    app.config.update(
-        GUIDE_CAPTURE_MAIL=False,
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=port,
-        MAIL_SUPPRESS_SEND=False,
-        MAIL_DEFAULT_SENDER="Lots <no-reply@lots.test>",
-    )
-    mail.init_app(app)
 
 
 @pytest.fixture
@@ -330,6 +318,28 @@ def test_admins_see_failed_and_retrying_mail_of_their_organisation_without_conte
     assert "E-posten är pausad sedan" in html
     assert "granne" not in html and "No such user" not in html  # another organisation's
     assert "Välkommen till" not in html  # never a message's contents
+
+
+def test_failed_mail_to_the_organisations_staff_shows_on_its_admin_page_only(
+    smtp_app: Flask, sink: SmtpSink
+) -> None:
+    from guide.staff_mail import queue_staff_message
+
+    make_tenant()
+    make_tenant("grannkommunen")
+    queue_staff_message(
+        db.session, "alert", "personal@kommunen.se", "alert:1:personal", {"alert_id": 1}, ACTIVATED
+    )
+    db.session.commit()
+    sink.refuse_rcpt = lambda _address: "550 5.1.1 No such user"
+    assert deliver_due(db.session, ACTIVATED).failed == 1
+
+    own, other = smtp_app.test_client(), smtp_app.test_client()
+    log_in(own, "admin@kommunen.se")
+    log_in(other, "admin@grannkommunen.se")
+    html = own.get("/admin/e-post/").get_data(as_text=True)
+    assert "Larm till personal" in html and "p•••@kommunen.se" in html
+    assert "Larm till personal" not in other.get("/admin/e-post/").get_data(as_text=True)
 
 
 def test_staff_without_the_admin_role_may_not_see_the_mail_page(
