@@ -20,14 +20,16 @@ def scheduler_run() -> None:
     from scheduler.runner import INTERVAL_SECONDS, run_blocking
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    click.echo(
-        f"Releasing due modules and sending e-mail every {INTERVAL_SECONDS} s; Ctrl+C stops."
+    run_blocking(
+        app,
+        started=lambda: click.echo(
+            f"Releasing due modules and sending e-mail every {INTERVAL_SECONDS} s; Ctrl+C stops."
+        ),
     )
-    run_blocking(app)
 
 
-def parse_moment(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime:
-    """Read an ISO 8601 moment; without a zone it is the service's local time."""
+def parse_moment(value: str | None, zone: str) -> datetime:
+    """Read an ISO 8601 moment; without a zone it is local time in `zone`."""
     from zoneinfo import ZoneInfo
 
     from guide.models.base import utcnow
@@ -39,27 +41,29 @@ def parse_moment(_ctx: click.Context, _param: click.Parameter, value: str | None
     except ValueError:
         raise click.BadParameter(
             f"'{value}' is not an ISO 8601 time; write it like 2026-03-29T09:00 or "
-            "2026-03-29T07:00:00+00:00."
+            "2026-03-29T07:00:00+00:00.",
+            param_hint="'--now'",
         ) from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(current_app.config["GUIDE_TIMEZONE"]))
+        moment = moment.replace(tzinfo=ZoneInfo(zone))
     return moment.astimezone(UTC)
 
 
 @scheduler.command("tick")
 @click.option(
     "--now",
-    "now",
-    callback=parse_moment,
+    "when",
     metavar="ISO",
     help="Run as if it were this moment (default: the real time); no zone means local time.",
 )
-def scheduler_tick(now: datetime) -> None:
+def scheduler_tick(when: str | None) -> None:
     """Run one release pass and one delivery pass at the given moment and print the counts."""
     from guide.content.library import current_library
     from guide.extensions import db
     from scheduler.jobs import deliver_outbox, release_due
 
+    # Parsed here, not in an option callback: the app (and its time zone) exists only now.
+    now = parse_moment(when, current_app.config["GUIDE_TIMEZONE"])
     released = release_due(db.session, current_library(), now)
     click.echo(
         f"{now.isoformat()}: released {released.releases} module(s) and opened "

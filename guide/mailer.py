@@ -337,7 +337,13 @@ def _capture(session: Session, rendered: list[tuple[int, Message]], now: datetim
                 created_at=now,
             )
         )
-    _mark_sent(session, [message_id for message_id, _ in rendered], now)
+    # In the session, so that the mails are kept exactly when they count as sent.
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_([message_id for message_id, _ in rendered]))
+        .values(status="sent", sent_at=now, attempts=OutboxMessage.attempts + 1, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
     session.commit()
     return Counter(sent=len(rendered))
 
@@ -367,7 +373,6 @@ def _send_over_smtp(
                         raise
                     continue
                 _mark_sent(session, [message_id], now)
-                session.commit()
                 outcomes["sent"] += 1
     except Exception as error:  # no connection, or it broke: the rest of the batch waits
         failure = classify_failure(error)
@@ -403,12 +408,19 @@ def _flask_mail_message(session: Session, message: OutboxMessage, now: datetime)
 
 
 def _mark_sent(session: Session, message_ids: list[int], now: datetime) -> None:
-    session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(message_ids))
-        .values(status="sent", sent_at=now, attempts=OutboxMessage.attempts + 1, last_error=None)
-        .execution_options(synchronize_session=False)  # the commit right after expires them
-    )
+    """Mark messages sent and commit that at once, on a connection of its own.
+
+    Committing the session for each message would expire every object it holds; this
+    is one UPDATE and one COMMIT, so marking each message as it goes stays cheap.
+    """
+    with session.get_bind().begin() as connection:
+        connection.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(message_ids))
+            .values(
+                status="sent", sent_at=now, attempts=OutboxMessage.attempts + 1, last_error=None
+            )
+        )
 
 
 def _mark_failed(

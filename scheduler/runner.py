@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
+from collections.abc import Callable
+from typing import Any
 
+from apscheduler.events import EVENT_SCHEDULER_STARTED
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -28,37 +32,54 @@ INTERVAL_SECONDS = 30
 # A run that starts more than this late (a sleeping laptop, a long pause) is skipped;
 # the next one catches up anyway, since the passes work from the database, not the timer.
 MISFIRE_GRACE_SECONDS = 60
+# A job works through a backlog in chunks of this many, so that stopping the process
+# waits for one chunk (seconds), never for a whole backlog.
+CHUNK = 500
+# Set when the process is asked to stop: a job in progress finishes its chunk and ends.
+stopping = threading.Event()
 
 
 def release_job(app: Flask) -> None:
-    """Release what has fallen due, as of now."""
+    """Release what has fallen due, as of now, a chunk at a time until nothing is left."""
     from guide.content.library import current_library
     from guide.extensions import db
-    from scheduler.jobs import release_due
+    from scheduler.jobs import ReleaseReport, release_due
 
+    total = ReleaseReport()
     with app.app_context():
-        report = release_due(db.session, current_library(), utcnow())
-    if report.enrolments or report.failed:
+        while not stopping.is_set():
+            report = release_due(db.session, current_library(), utcnow(), limit=CHUNK)
+            total.add(report)
+            if report.enrolments + len(report.failed) < CHUNK:
+                break
+    if total.enrolments or total.failed:
         log.info(
             "Released %s module(s), opened %s check-in(s) for %s enrolment(s); %s failed",
-            report.releases,
-            report.checkins,
-            report.enrolments,
-            len(report.failed),
+            total.releases,
+            total.checkins,
+            total.enrolments,
+            len(total.failed),
         )
 
 
 def delivery_job(app: Flask) -> None:
-    """Send the outbox's due messages, as of now."""
+    """Send the outbox's due messages, as of now, a chunk at a time until none are left."""
     from guide.extensions import db
     from scheduler.jobs import deliver_outbox
 
+    sent = retrying = failed = 0
     with app.app_context():
-        report = deliver_outbox(db.session, utcnow())
-    if report.batches:
-        log.info(
-            "Sent %s e-mail(s); %s to retry, %s failed", report.sent, report.retrying, report.failed
-        )
+        while not stopping.is_set():
+            report = deliver_outbox(db.session, utcnow(), limit=CHUNK)
+            sent, retrying, failed = (
+                sent + report.sent,
+                retrying + report.retrying,
+                failed + report.failed,
+            )
+            if report.sent + report.retrying + report.failed < CHUNK:
+                break
+    if sent or retrying or failed:
+        log.info("Sent %s e-mail(s); %s to retry, %s failed", sent, retrying, failed)
 
 
 def add_jobs(scheduler: BaseScheduler, app: Flask, interval: int = INTERVAL_SECONDS) -> None:
@@ -89,13 +110,33 @@ def start_in_background(app: Flask) -> BackgroundScheduler:
     return scheduler
 
 
-def run_blocking(app: Flask) -> None:
-    """Run the passes in this process until it is interrupted or terminated (`guide scheduler run`)."""
+def run_blocking(app: Flask, started: Callable[[], None] | None = None) -> None:
+    """Run the passes in this process until it is interrupted or terminated (`guide scheduler run`).
+
+    SIGTERM and Ctrl+C stop it cleanly: the passes in progress finish their chunk.
+    `started` is called once the scheduler runs and a signal would stop it cleanly.
+    """
     scheduler = BlockingScheduler(timezone="UTC")
     add_jobs(scheduler, app)
-    # Let a pass in progress finish its batch; an interrupted one would be safe too.
-    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown())
+    previous: dict[int, Any] = {}
+
+    def stop(_signal: int, _frame: object) -> None:
+        if stopping.is_set():
+            return
+        stopping.set()
+        # Not here: the signal may have interrupted the scheduler while it holds its locks.
+        threading.Thread(target=scheduler.shutdown, name="lots-scheduler-stop").start()
+
+    def on_start(_event: object) -> None:
+        for number in (signal.SIGTERM, signal.SIGINT):
+            previous[number] = signal.signal(number, stop)
+        if started is not None:
+            started()
+
+    scheduler.add_listener(on_start, EVENT_SCHEDULER_STARTED)
     try:
         scheduler.start()
-    except KeyboardInterrupt:
-        scheduler.shutdown()
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    log.info("Stopped: the passes in progress finished their chunk")

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -26,7 +31,7 @@ from guide.models import (
 )
 from scheduler import runner
 from scheduler.jobs import RETRY_AFTER_FAILURE, claim_due_enrolments, release_due
-from tests.conftest import POSTGRES_URL, at
+from tests.conftest import FIXTURE_CONTENT, POSTGRES_URL, at
 from tests.factories import enrol, issue_cards, make_tenant
 
 ACTIVATED = at("2026-05-04 13:20")  # a Monday
@@ -257,6 +262,51 @@ def test_scheduler_tick_fails_when_an_enrolment_could_not_be_advanced(
     result = runner.invoke(args=["scheduler", "tick", "--now", "2026-05-07T09:00"])
     assert result.exit_code == 1
     assert f"could not be advanced (see the log): {enrolment.id}" in result.output
+
+
+def command_line_environment(tmp_path: Path) -> dict[str, str]:
+    return {
+        "GUIDE_DATABASE_URL": f"sqlite:///{tmp_path / 'guide.sqlite3'}",
+        "GUIDE_CONTENT_DIR": str(FIXTURE_CONTENT),
+        "GUIDE_SECRET_KEY": "test-secret",
+        "GUIDE_RUN_SCHEDULER": "0",
+    }
+
+
+def test_guide_scheduler_tick_works_from_the_real_command_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from guide.cli import main
+
+    runner = CliRunner(env=command_line_environment(tmp_path))
+    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
+    result = runner.invoke(main, ["scheduler", "tick", "--now", "2026-05-07T09:00"])
+    assert result.exit_code == 0, result.output
+    assert "2026-05-07T07:00:00+00:00: released 0 module(s)" in result.output
+    assert "sent 0 e-mail(s)" in result.output
+
+
+def test_guide_scheduler_run_stops_cleanly_when_terminated(tmp_path: Path) -> None:
+    environment = {**os.environ, **command_line_environment(tmp_path)}
+    guide = str(Path(sys.executable).with_name("guide"))
+    subprocess.run([guide, "db", "upgrade"], env=environment, check=True, capture_output=True)
+    with subprocess.Popen(
+        [guide, "scheduler", "run"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        assert process.stdout is not None
+        assert "every 30 s" in process.stdout.readline()  # it is up and scheduling
+        process.send_signal(signal.SIGTERM)
+        try:
+            _, errors = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+    assert process.returncode == 0
+    assert "Traceback" not in errors
 
 
 # -- the APScheduler jobs -----------------------------------------------------------
