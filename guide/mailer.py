@@ -22,12 +22,11 @@ from urllib.parse import urlsplit
 
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale
-from flask_mail import Message
+from flask_mail import Connection, Message
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session
 
-from guide.extensions import mail
 from guide.models import CapturedMail, Enrolment, OutboxMessage, Relative, StaffUser
 from guide.models.base import utcnow
 
@@ -39,6 +38,8 @@ CLAIM_TIMEOUT = timedelta(minutes=10)
 MAX_ATTEMPTS = 12
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=6)
+# How long to wait for the mail server to answer at each step before trying later.
+SMTP_TIMEOUT_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -292,9 +293,9 @@ def send_now(session: Session, message: OutboxMessage, now: datetime | None = No
 
 
 def _send_claimed(session: Session, messages: list[OutboxMessage], now: datetime) -> Delivery:
-    outcomes: Counter[str] = Counter()
     from guide.mail_content import prefetch
 
+    outcomes: Counter[str] = Counter()
     # Read every claimed row, and what rendering them needs, in a few queries.
     session.scalars(
         select(OutboxMessage).where(OutboxMessage.id.in_([m.id for m in messages]))
@@ -359,7 +360,7 @@ def _send_over_smtp(
     outcomes: Counter[str] = Counter()
     untried = list(reversed(rendered))
     try:
-        with mail.connect() as connection:
+        with _smtp_connection() as connection:
             while untried:
                 message_id, mail_message = untried.pop()
                 try:
@@ -381,6 +382,31 @@ def _send_over_smtp(
         session.commit()
         log.warning("SMTP delivery stopped (%s); the rest of the batch will be retried", failure)
     return outcomes
+
+
+class _TimedConnection(Connection):
+    """Flask-Mail's connection, but one that gives up on a server that stops answering.
+
+    Flask-Mail opens smtplib.SMTP without a timeout, so a server that accepts the
+    connection and then says nothing would hold the delivery pass (and, with one
+    instance at a time, all delivery) forever.
+    """
+
+    def configure_host(self) -> smtplib.SMTP:
+        state = self.mail
+        timeout = current_app.config.get("GUIDE_SMTP_TIMEOUT", SMTP_TIMEOUT_SECONDS)
+        factory = smtplib.SMTP_SSL if state.use_ssl else smtplib.SMTP
+        host = factory(state.server, state.port, timeout=timeout)
+        host.set_debuglevel(int(state.debug))
+        if state.use_tls:
+            host.starttls()
+        if state.username and state.password:
+            host.login(state.username, state.password)
+        return host
+
+
+def _smtp_connection() -> Connection:
+    return _TimedConnection(current_app.extensions["mail"])
 
 
 def message_id(message: OutboxMessage) -> str:

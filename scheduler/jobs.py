@@ -70,6 +70,17 @@ class DeliveryReport:
     retrying: int = 0
     failed: int = 0
 
+    @property
+    def claimed(self) -> int:
+        return self.sent + self.retrying + self.failed
+
+    def add(self, other: DeliveryReport | Delivery) -> None:
+        """Add the counts of another pass, or of one batch, to these."""
+        self.batches += other.batches if isinstance(other, DeliveryReport) else 1
+        self.sent += other.sent
+        self.retrying += other.retrying
+        self.failed += other.failed
+
 
 def worker_name() -> str:
     """Name this process in claims and logs: host and process id."""
@@ -200,10 +211,7 @@ def deliver_outbox(
         if delivery.claimed == 0:
             break
         claimed += delivery.claimed
-        report.batches += 1
-        report.sent += delivery.sent
-        report.retrying += delivery.retrying
-        report.failed += delivery.failed
+        report.add(delivery)
         if delivery.claimed < size:
             break
     return report

@@ -65,21 +65,19 @@ def release_job(app: Flask) -> None:
 def delivery_job(app: Flask) -> None:
     """Send the outbox's due messages, as of now, a chunk at a time until none are left."""
     from guide.extensions import db
-    from scheduler.jobs import deliver_outbox
+    from scheduler.jobs import DeliveryReport, deliver_outbox
 
-    sent = retrying = failed = 0
+    total = DeliveryReport()
     with app.app_context():
         while not stopping.is_set():
             report = deliver_outbox(db.session, utcnow(), limit=CHUNK)
-            sent, retrying, failed = (
-                sent + report.sent,
-                retrying + report.retrying,
-                failed + report.failed,
-            )
-            if report.sent + report.retrying + report.failed < CHUNK:
+            total.add(report)
+            if report.claimed < CHUNK:
                 break
-    if sent or retrying or failed:
-        log.info("Sent %s e-mail(s); %s to retry, %s failed", sent, retrying, failed)
+    if total.batches:
+        log.info(
+            "Sent %s e-mail(s); %s to retry, %s failed", total.sent, total.retrying, total.failed
+        )
 
 
 def add_jobs(scheduler: BaseScheduler, app: Flask, interval: int = INTERVAL_SECONDS) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import smtplib
+import socket
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -11,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from guide.accounts import create_staff
 from guide.content.library import current_library
 from guide.extensions import db
 from guide.mailer import (
@@ -23,7 +25,7 @@ from guide.mailer import (
     deliver_due,
     retry_delay,
 )
-from guide.models import CapturedMail, Enrolment, OutboxMessage, Relative
+from guide.models import CapturedMail, Enrolment, OutboxMessage, Relative, StaffRole
 from scheduler.jobs import deliver_outbox, release_due
 from tests.conftest import at
 from tests.factories import PASSWORD, enrol, issue_cards, make_tenant
@@ -237,6 +239,20 @@ def test_connection_refused_keeps_every_message_for_later(app: Flask) -> None:
         assert "Connection" in (message.last_error or "")
 
 
+def test_a_server_that_never_answers_is_given_up_on_and_tried_later(app: Flask) -> None:
+    enrolled(count=2)
+    with socket.socket() as silent:  # takes the connection, never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        send_through(app, silent.getsockname()[1])
+        app.config["GUIDE_SMTP_TIMEOUT"] = 0.5
+        delivery = deliver_due(db.session, ACTIVATED)
+    assert (delivery.claimed, delivery.retrying) == (2, 2)
+    for message in db.session.scalars(select(OutboxMessage)):
+        assert message.status == "pending"
+        assert "timed out" in (message.last_error or "")
+
+
 def test_a_server_that_hangs_up_mid_batch_leaves_the_rest_for_the_next_pass(
     smtp_app: Flask, sink: SmtpSink
 ) -> None:
@@ -340,6 +356,13 @@ def test_failed_mail_to_the_organisations_staff_shows_on_its_admin_page_only(
     html = own.get("/admin/e-post/").get_data(as_text=True)
     assert "Larm till personal" in html and "p•••@kommunen.se" in html
     assert "Larm till personal" not in other.get("/admin/e-post/").get_data(as_text=True)
+
+    # The system admin, of no organisation, sees every organisation's.
+    create_staff(db.session, "system@lots.test", StaffRole.ADMIN, None, None, PASSWORD)
+    db.session.commit()
+    system = smtp_app.test_client()
+    log_in(system, "system@lots.test")
+    assert "p•••@kommunen.se" in system.get("/admin/e-post/").get_data(as_text=True)
 
 
 def test_staff_without_the_admin_role_may_not_see_the_mail_page(

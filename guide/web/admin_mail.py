@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, render_template
+from flask import Blueprint, abort, g, render_template
+from flask_babel import gettext as _
 
 from guide.auth import staff_required
 from guide.extensions import db
@@ -17,6 +18,9 @@ SHOWN = 200
 @staff_required(StaffRole.ORG_ADMIN)
 def problems():  # type: ignore[no-untyped-def]
     """List the organisation's failed and retrying messages, never their contents."""
-    # A system admin belongs to no organisation and sees every organisation's messages.
-    rows = db.session.execute(undelivered_messages(g.staff.organisation_id).limit(SHOWN)).all()
+    staff = g.staff
+    if staff.organisation_id is None and staff.role != StaffRole.ADMIN:
+        abort(403, _("Ditt konto hör inte till någon organisation."))
+    # A system admin who belongs to no organisation sees every organisation's messages.
+    rows = db.session.execute(undelivered_messages(staff.organisation_id).limit(SHOWN)).all()
     return render_template("admin/mail.html", rows=rows, shown=SHOWN, masked=masked_address)
