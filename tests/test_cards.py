@@ -266,3 +266,11 @@ def test_a_large_batch_downloads_in_parts_of_a_thousand(client, tenant) -> None:
     text = reader.pages[0].extract_text()
     assert all(card.code in text for card in cards[1000:])
     assert client.get(f"/personal/omgang/{cards[0].batch_id}.pdf?del=3").status_code == 404
+
+
+def test_org_admins_see_the_mail_problems_link_and_staff_do_not(client, tenant) -> None:  # type: ignore[no-untyped-def]
+    log_in(client, tenant.admin.email)
+    assert "/admin/e-post/" in client.get("/personal/kort").get_data(as_text=True)
+    other = client.application.test_client()
+    log_in(other, tenant.staff.email)
+    assert "/admin/e-post/" not in other.get("/personal/kort").get_data(as_text=True)
