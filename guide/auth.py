@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from guide.accounts import hash_token
+from guide.exceptions import GuideError
 from guide.extensions import db
 from guide.models import ApiToken, LoginToken, Relative, StaffRole, StaffUser
 from guide.models.base import utcnow
@@ -20,13 +21,8 @@ from guide.models.base import utcnow
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class LoginLinkError(Exception):
+class LoginLinkError(GuideError):
     """A login link that cannot be used, with a sentence that says what to do."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
     @classmethod
     def unknown(cls) -> LoginLinkError:

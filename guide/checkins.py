@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from guide.answers import AnswerError, clean_answers
 from guide.content.model import Checkin, Guide, Library
+from guide.exceptions import GuideError
 from guide.followup import CRISIS_REASON, raise_alert
 from guide.journey import advance_enrolment, decode_answers, record_event, release_module, state_of
 from guide.journey_view import version_text
@@ -34,15 +35,8 @@ FALLBACK_CRISIS_TEXT = (
 _MAX_EFFECT_EVENTS = 500
 
 
-class CheckinError(Exception):
+class CheckinError(GuideError):
     """A check-in that cannot be answered, with a sentence that says what to do."""
-
-    def __init__(self, code: str, message: str, status: int = 400, field: str | None = None):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
-        self.field = field
 
     @classmethod
     def not_found(cls) -> CheckinError:

@@ -15,6 +15,7 @@ from guide.accounts import AccountError, normalise_email
 from guide.answers import AnswerError, clean_answers
 from guide.cards import guide_prefixes
 from guide.content.model import Guide, Library
+from guide.exceptions import GuideError
 from guide.journey import advance_enrolment, record_event
 from guide.mailer import queue_message
 from guide.models import (
@@ -40,15 +41,11 @@ CONSENT_TEXTS = {
 }
 
 
-class RedemptionError(Exception):
+class RedemptionError(GuideError):
     """A card that cannot be redeemed, with a kind sentence and a stable API code."""
 
-    def __init__(self, code: str, message: str, field: str = "code", status: int = 400):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field = field
-        self.status = status
+    def __init__(self, code: str, message: str, status: int = 400, field: str = "code"):
+        super().__init__(code, message, status, field)
 
     @classmethod
     def from_code_error(cls, error: CodeError) -> RedemptionError:
@@ -145,13 +142,13 @@ def redeem_card(
         email = normalise_email(request.email)
     except AccountError:
         raise RedemptionError(
-            "email_invalid", "Skriv en e-postadress som ser ut som namn@exempel.se.", "email"
+            "email_invalid", "Skriv en e-postadress som ser ut som namn@exempel.se.", field="email"
         ) from None
     try:
         profile = clean_answers(guide.profile, request.profile)
     except AnswerError as error:
         raise RedemptionError(
-            "profile_invalid", error.message, f"profile-{error.question}"
+            "profile_invalid", error.message, field=f"profile-{error.question}"
         ) from None
 
     claimed = session.execute(

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from guide.accounts import AccountError, normalise_email
 from guide.enrolment import CONSENT_VERSION
+from guide.exceptions import GuideError
 from guide.journey import record_event
 from guide.models import (
     Alert,
@@ -51,15 +52,8 @@ _SOURCE_WEIGHT = {"rule": 0, "contact_request": 1, "crisis": 2}
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()-]*$")
 
 
-class FollowupError(Exception):
+class FollowupError(GuideError):
     """A follow-up action that cannot be done, with a sentence that says what to do."""
-
-    def __init__(self, code: str, message: str, status: int = 400, field: str | None = None):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
-        self.field = field
 
     @classmethod
     def not_found(cls) -> FollowupError:
