@@ -9,7 +9,7 @@ from flask import Flask
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the application: configuration, extensions, content library and blueprints."""
-    from guide import errors, security
+    from guide import background_mail, errors, security
     from guide.cli import register_commands
     from guide.config import PACKAGE_ROOT, config_from_environment
     from guide.content.library import init_library
@@ -19,6 +19,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(config_from_environment(app.instance_path))
     if test_config:
         app.config.from_mapping(test_config)
+    # Before any route exists: every <int:...> in a URL fits the database's integers.
+    app.url_map.converters["int"] = security.DatabaseIdConverter
 
     db.init_app(app)
     migrate.init_app(
@@ -31,6 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_library(app)
     security.init_app(app)
     errors.init_app(app)
+    background_mail.init_app(app)
 
     from guide import models  # noqa: F401 - register every table with the metadata
     from guide.api import api

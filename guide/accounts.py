@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app, has_app_context
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from guide.models import ApiToken, Organisation, StaffRole, StaffUser, Unit
@@ -25,6 +26,7 @@ def _hasher() -> PasswordHasher:
     return PasswordHasher(**params) if params else _default_hasher
 
 
+RELATIVE_TOKEN_LIFETIME = timedelta(days=90)
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 MIN_PASSWORD_LENGTH = 12
 
@@ -34,10 +36,19 @@ class AccountError(Exception):
 
 
 def normalise_email(raw: str) -> str:
-    email = raw.strip().lower()
-    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
-        raise AccountError(f"'{raw}' är ingen giltig e-postadress.")
-    return email
+    """Return the address in the one form we store and compare, or raise AccountError.
+
+    email-validator knows RFC 5321/5322 far better than a regular expression: it
+    refuses `<script>@x.se`, quoted and non-ASCII local parts (which Flask-Mail could
+    not put in RCPT TO), and domains that cannot exist; it does not look up DNS.
+    """
+    try:
+        checked = validate_email(
+            raw.strip(), check_deliverability=False, allow_smtputf8=False, allow_quoted_local=False
+        )
+    except EmailNotValidError:
+        raise AccountError(f"'{raw[:100]}' är ingen giltig e-postadress.") from None
+    return checked.normalized.lower()
 
 
 def hash_password(password: str) -> str:
@@ -136,7 +147,7 @@ def create_staff(
 
 def hash_token(token: str) -> str:
     """Store tokens as SHA-256: they are long random values, so a fast hash is enough."""
-    return hashlib.sha256(token.encode("ascii")).hexdigest()
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def issue_api_token(
@@ -145,8 +156,15 @@ def issue_api_token(
     staff: StaffUser | None = None,
     relative_id: int | None = None,
     lifetime: timedelta | None = None,
+    address_proved: bool = True,
 ) -> str:
-    """Create a bearer token for a staff member or a relative; return it (shown once)."""
+    """Create a bearer token for a staff member or a relative; return it (shown once).
+
+    Every token expires: a staff member's after GUIDE_STAFF_TOKEN_DAYS, a
+    relative's after RELATIVE_TOKEN_LIFETIME, unless `lifetime` says otherwise.
+    """
+    if lifetime is None:
+        lifetime = staff_token_lifetime() if staff is not None else RELATIVE_TOKEN_LIFETIME
     token = secrets.token_urlsafe(32)
     session.add(
         ApiToken(
@@ -154,8 +172,38 @@ def issue_api_token(
             staff_user=staff,
             relative_id=relative_id,
             created_at=now,
-            expires_at=now + lifetime if lifetime else None,
+            expires_at=now + lifetime,
+            address_proved=address_proved,
         )
     )
     session.flush()
     return token
+
+
+def staff_token_lifetime() -> timedelta:
+    """How long a staff member's API token lives (GUIDE_STAFF_TOKEN_DAYS, default 90)."""
+    days = current_app.config["GUIDE_STAFF_TOKEN_DAYS"] if has_app_context() else 90
+    return timedelta(days=days)
+
+
+def revoke_api_tokens(
+    session: Session, now: datetime, staff: StaffUser | None = None, relative_id: int | None = None
+) -> int:
+    """Revoke every live API token of a staff member or a relative; return how many."""
+    query = update(ApiToken).where(ApiToken.revoked_at.is_(None)).values(revoked_at=now)
+    if staff is not None:
+        query = query.where(ApiToken.staff_user_id == staff.id)
+    elif relative_id is not None:
+        query = query.where(ApiToken.relative_id == relative_id)
+    else:
+        raise ValueError("whose tokens? give staff or relative_id")
+    return session.execute(query).rowcount  # type: ignore[attr-defined, no-any-return]
+
+
+def deactivate_staff(session: Session, staff: StaffUser, now: datetime) -> None:
+    """Stop a staff account at once: no login, its sessions end, its API tokens stop."""
+    if staff.deactivated_at is None:
+        staff.deactivated_at = now
+    staff.session_version += 1
+    revoke_api_tokens(session, now, staff=staff)
+    session.flush()

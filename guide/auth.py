@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -9,16 +10,19 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import abort, current_app, g, redirect, request, session, url_for
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from guide.accounts import hash_token
+from guide.accounts import AccountError, hash_token, normalise_email
 from guide.exceptions import GuideError
 from guide.extensions import db
-from guide.models import ApiToken, LoginToken, Relative, StaffRole, StaffUser
+from guide.mailer import queue_message
+from guide.models import ApiToken, LoginToken, OutboxMessage, Relative, StaffRole, StaffUser
 from guide.models.base import utcnow
 
 F = TypeVar("F", bound=Callable[..., Any])
+# secrets.token_urlsafe(32) gives 43 characters; anything else is not a token of ours.
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,128}")
 
 
 class LoginLinkError(GuideError):
@@ -41,9 +45,16 @@ class LoginLinkError(GuideError):
 
 
 def create_login_token(
-    session_: Session, relative: Relative, now: datetime, lifetime: timedelta
+    session_: Session,
+    relative: Relative,
+    now: datetime,
+    lifetime: timedelta,
+    attach: Relative | None = None,
 ) -> str:
-    """Create a single-use login token for a relative and return it (only its hash is kept)."""
+    """Create a single-use login token for a relative and return it (only its hash is kept).
+
+    With `attach`, using the token also moves that pending account into `relative`.
+    """
     token = secrets.token_urlsafe(32)
     session_.add(
         LoginToken(
@@ -51,6 +62,7 @@ def create_login_token(
             token_hash=hash_token(token),
             created_at=now,
             expires_at=now + lifetime,
+            attach_relative_id=attach.id if attach is not None else None,
         )
     )
     session_.flush()
@@ -58,17 +70,21 @@ def create_login_token(
 
 
 def use_login_token(session_: Session, token: str, now: datetime) -> Relative:
-    """Spend a login token and return its relative; a token works exactly once."""
+    """Spend a login token and return its relative; a token works exactly once.
+
+    The link came by e-mail, so using it proves the address; a link from "a card was
+    used with your address" also attaches the pending account it names.
+    """
+    if not is_token_shaped(token):
+        raise LoginLinkError.unknown()
     row = session_.scalar(select(LoginToken).where(LoginToken.token_hash == hash_token(token)))
-    if row is None or row.relative.deleted_at is not None:
+    if row is None or row.relative.deleted_at is not None or row.relative.email is None:
         raise LoginLinkError.unknown()
     if row.used_at is not None:
         raise LoginLinkError.used()
     if row.expires_at <= now:
         raise LoginLinkError.expired()
     # A conditional update so two clicks at once cannot both log in.
-    from sqlalchemy import update
-
     spent = session_.execute(
         update(LoginToken)
         .where(LoginToken.id == row.id, LoginToken.used_at.is_(None))
@@ -76,7 +92,67 @@ def use_login_token(session_: Session, token: str, now: datetime) -> Relative:
     )
     if spent.rowcount != 1:  # type: ignore[attr-defined]
         raise LoginLinkError.used()
-    return row.relative
+    relative = row.relative
+    if relative.email_proved_at is None:
+        relative.email_proved_at = now
+    if row.attach_relative_id is not None:
+        from guide.enrolment import attach_pending
+
+        pending = session_.get(Relative, row.attach_relative_id)
+        if pending is not None:
+            attach_pending(session_, pending, relative, now)
+    return relative
+
+
+def login_token_attaches(session_: Session, token: str) -> bool:
+    """Return whether a usable login link would also attach a pending account (for its page)."""
+    if not is_token_shaped(token):
+        return False
+    row = session_.scalar(select(LoginToken).where(LoginToken.token_hash == hash_token(token)))
+    return row is not None and row.used_at is None and row.attach_relative_id is not None
+
+
+def is_token_shaped(token: str) -> bool:
+    """Return whether `token` could be one of ours (URL-safe base64), before any lookup."""
+    return TOKEN_SHAPE.fullmatch(token) is not None
+
+
+# Login-link mails per address, so nobody can fill a relative's inbox (SPEC §9).
+LOGIN_LINK_LIMITS = ((3, timedelta(minutes=15)), (10, timedelta(days=1)))
+
+
+def request_login_link(session_: Session, raw_email: str, now: datetime) -> OutboxMessage | None:
+    """Queue a login-link mail for the address if it has an account and is under its limit.
+
+    The caller answers the same whatever happens here (202, "if the address is
+    ours, a link is on its way"), so neither an unknown address nor the limit shows.
+    """
+    try:
+        email = normalise_email(raw_email)
+    except AccountError:
+        return None
+    relative = session_.scalar(select(Relative).where(Relative.email == email))
+    if relative is None or relative.deleted_at is not None:
+        return None
+    for most, period in LOGIN_LINK_LIMITS:
+        recent = session_.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(
+                OutboxMessage.relative_id == relative.id,
+                OutboxMessage.kind == "login",
+                OutboxMessage.created_at > now - period,
+            )
+        )
+        if (recent or 0) >= most:
+            return None
+    return queue_message(
+        session_,
+        kind="login",
+        relative=relative,
+        key=f"login:{relative.id}:{now.timestamp()}",
+        now=now,
+    )
 
 
 def login_link_lifetime() -> timedelta:
@@ -91,28 +167,65 @@ def mail_link_lifetime() -> timedelta:
 # -- sessions -----------------------------------------------------------------------
 
 
-def log_in_relative(relative: Relative) -> None:
+def log_in_relative(relative: Relative, *, address_proved: bool) -> None:
+    """Start a relative's session; one from redeeming a card has not proved the address."""
     session.clear()
     session.permanent = True
     session["relative_id"] = relative.id
+    session["relative_version"] = relative.session_version
+    session["address_proved"] = address_proved
 
 
 def log_in_staff(staff: StaffUser, now: datetime) -> None:
     session.clear()
     session["staff_id"] = staff.id
+    session["staff_version"] = staff.session_version
     session["staff_seen"] = now.timestamp()
     staff.last_login_at = now
+
+
+def log_out(now: datetime) -> None:
+    """End this session and every copy of its cookie: the account's session version rises."""
+    if g.get("relative") is not None:
+        g.relative.session_version += 1
+    if g.get("staff") is not None:
+        g.staff.session_version += 1
+    db.session.commit()
+    session.clear()
+
+
+def relative_may_use(relative: Relative | None, address_proved: bool) -> bool:
+    """Return whether a session or token of `relative` still holds.
+
+    One handed out by redeeming a card did not prove the address; it stops when the
+    account is erased or moved into another, and when the address is proved (by a
+    mailed link, perhaps by its real owner, who must not find a stranger inside).
+    """
+    if relative is None or relative.deleted_at is not None:
+        return False
+    return address_proved or relative.email_proved_at is None
+
+
+def staff_may_use(staff: StaffUser | None) -> bool:
+    return staff is not None and staff.active
 
 
 def load_logged_in() -> None:
     """Find who is logged in: a relative, a staff member (idle sessions time out), or nobody."""
     g.relative = None
+    g.relative_address_proved = False
     g.staff = None
     relative_id = session.get("relative_id")
     if relative_id is not None:
         relative = db.session.get(Relative, relative_id)
-        if relative is not None and relative.deleted_at is None:
+        proved = session.get("address_proved") is True
+        if (
+            relative_may_use(relative, proved)
+            and relative is not None
+            and session.get("relative_version") == relative.session_version
+        ):
             g.relative = relative
+            g.relative_address_proved = proved
         else:
             session.clear()
     staff_id = session.get("staff_id")
@@ -120,12 +233,19 @@ def load_logged_in() -> None:
         idle = timedelta(minutes=current_app.config["STAFF_SESSION_IDLE_MINUTES"])
         seen = datetime.fromtimestamp(session.get("staff_seen", 0), tz=utcnow().tzinfo)
         now = utcnow()
+        staff = db.session.get(StaffUser, staff_id)
         if now - seen > idle:
             session.clear()
             g.staff_timed_out = True
-        else:
-            g.staff = db.session.get(StaffUser, staff_id)
+        elif (
+            staff is not None
+            and staff_may_use(staff)
+            and session.get("staff_version") == staff.session_version
+        ):
+            g.staff = staff
             session["staff_seen"] = now.timestamp()
+        else:
+            session.clear()
 
 
 def relative_required(view: F) -> F:
@@ -160,13 +280,18 @@ def staff_required(*roles: StaffRole) -> Callable[[F], F]:
 
 
 def bearer_token() -> ApiToken | None:
+    """Return the request's bearer token if it is ours, unexpired, unrevoked and its owner's."""
     header = request.headers.get("Authorization", "")
     if not header.lower().startswith("bearer "):
         return None
     token = header[7:].strip()
+    if not is_token_shaped(token):
+        return None
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
     if row is None or row.revoked_at is not None:
         return None
     if row.expires_at is not None and row.expires_at <= utcnow():
+        return None
+    if row.staff_user_id is not None and not staff_may_use(row.staff_user):
         return None
     return row

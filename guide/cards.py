@@ -8,13 +8,13 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import Select, select
+from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
 from activation_codes.cards_pdf import PrintableCard
 from activation_codes.codes import generate_code, prefix_for
 from guide.content.model import Guide, Library
-from guide.models import Card, CardBatch, CardStatus, StaffUser, Unit
+from guide.models import Card, CardBatch, CardStatus, StaffRole, StaffUser, Unit
 
 MAX_BATCH = 10_000
 INSERT_CHUNK = 1_000
@@ -121,6 +121,48 @@ def cards_query(
         else:
             query = query.where(Card.status == status)
     return query.order_by(Card.id.desc())
+
+
+@dataclass(frozen=True)
+class CardScope:
+    """The cards a staff member may see and revoke: a unit's, or a whole organisation's."""
+
+    organisation_id: int
+    unit_id: int | None  # None: every unit of the organisation
+
+    def holds(self, organisation_id: int, unit_id: int) -> bool:
+        return organisation_id == self.organisation_id and self.unit_id in (None, unit_id)
+
+
+def card_scope(staff: StaffUser) -> CardScope | None:
+    """Return the cards `staff` may work with, or None: roles are enforced, not implied.
+
+    Unit staff see and revoke their own unit's cards; organisation admins (and system
+    admins placed in an organisation) all of it; editors none, whatever their --org.
+    """
+    if staff.organisation_id is None:
+        return None
+    if staff.role == StaffRole.STAFF:
+        return CardScope(staff.organisation_id, staff.unit_id) if staff.unit_id else None
+    if staff.has_role(StaffRole.ORG_ADMIN):
+        return CardScope(staff.organisation_id, None)
+    return None
+
+
+def scoped_cards_query(
+    scope: CardScope,
+    status: CardStatus | None = None,
+    unit_id: int | None = None,
+    guide_id: str | None = None,
+    batch_id: int | None = None,
+    today: date | None = None,
+) -> Select[tuple[Card]]:
+    """Return `cards_query` narrowed to the scope; asking for another unit gives nothing."""
+    if scope.unit_id is not None:
+        if unit_id is not None and unit_id != scope.unit_id:
+            return cards_query(scope.organisation_id, today=today).where(false())
+        unit_id = scope.unit_id
+    return cards_query(scope.organisation_id, status, unit_id, guide_id, batch_id, today)
 
 
 def revoke_card(session: Session, card: Card, now: datetime) -> None:

@@ -155,21 +155,52 @@ def staff_create(org_slug: str | None, unit_slug: str | None, email: str, role: 
 
 @staff.command("token")
 @click.option("--email", required=True)
-def staff_token(email: str) -> None:
-    """Print a new API token for a staff account."""
+@click.option("--revoke", is_flag=True, help="Revoke every API token of the account instead.")
+def staff_token(email: str, revoke: bool) -> None:
+    """Print a new API token for a staff account (it expires after GUIDE_STAFF_TOKEN_DAYS)."""
+    from guide.accounts import issue_api_token, revoke_api_tokens, staff_token_lifetime
+    from guide.extensions import db
+    from guide.models.base import utcnow
+
+    account = _staff_account(email)
+    now = utcnow()
+    if revoke:
+        count = revoke_api_tokens(db.session, now, staff=account)
+        db.session.commit()
+        click.echo(f"Revoked {count} API token(s) of {account.email}")
+        return
+    if not account.active:
+        raise click.ClickException(f"The account {account.email} is deactivated.")
+    token = issue_api_token(db.session, now, staff=account)
+    db.session.commit()
+    click.echo(token)
+    click.echo(f"Valid for {staff_token_lifetime().days} days.", err=True)
+
+
+@staff.command("deactivate")
+@click.option("--email", required=True)
+def staff_deactivate(email: str) -> None:
+    """Deactivate a staff account: it cannot log in, its sessions and tokens stop at once."""
+    from guide.accounts import deactivate_staff
+    from guide.extensions import db
+    from guide.models.base import utcnow
+
+    account = _staff_account(email)
+    deactivate_staff(db.session, account, utcnow())
+    db.session.commit()
+    click.echo(f"Deactivated {account.email}; its sessions and API tokens have stopped")
+
+
+def _staff_account(email: str):  # type: ignore[no-untyped-def]
     from sqlalchemy import select
 
-    from guide.accounts import issue_api_token
     from guide.extensions import db
     from guide.models import StaffUser
-    from guide.models.base import utcnow
 
     account = db.session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
     if account is None:
         raise click.ClickException(f"There is no staff account {email}.")
-    token = issue_api_token(db.session, utcnow(), staff=account)
-    db.session.commit()
-    click.echo(token)
+    return account
 
 
 # -- cards --------------------------------------------------------------------------

@@ -57,6 +57,10 @@ def config_from_environment(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": os.environ.get("GUIDE_RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "GUIDE_LOGIN_LINK_MINUTES": 30,
+        "GUIDE_STAFF_TOKEN_DAYS": int(os.environ.get("GUIDE_STAFF_TOKEN_DAYS", "90")),
+        # Request bodies: generous for forms, small for the JSON API.
+        "MAX_CONTENT_LENGTH": int(os.environ.get("GUIDE_MAX_FORM_BYTES", str(1024 * 1024))),
+        "GUIDE_MAX_JSON_BYTES": int(os.environ.get("GUIDE_MAX_JSON_BYTES", str(64 * 1024))),
         "GUIDE_DEMO": False,
     }
 

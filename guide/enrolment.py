@@ -124,10 +124,15 @@ def find_redeemable_card(session: Session, library: Library, raw_code: str, toda
 def redeem_card(
     session: Session, library: Library, request: Redemption, now: datetime, today: Any
 ) -> tuple[Enrolment, OutboxMessage | None]:
-    """Enrol a relative with a card, release the opening module and queue the welcome e-mail.
+    """Enrol a relative with a card, release the opening module and queue the first e-mail.
 
     The card is claimed with a conditional update, so of two requests racing for the
-    same card exactly one succeeds; the other gets `used`. Commits on success.
+    same card exactly one succeeds; the other gets `used`. A new address gets an
+    account and the welcome e-mail; an address that has an account gets a pending
+    account for this enrolment, and the address gets "a card was used with your
+    address" with the link that attaches it. Both paths do the same work, so
+    neither the answer nor its time tells whether the address was known.
+    Commits on success.
     """
     card = find_redeemable_card(session, library, request.code, today)
     guide = library.guide(card.guide_id)
@@ -160,7 +165,7 @@ def redeem_card(
         session.rollback()
         raise RedemptionError.used(card.code)
     try:
-        relative = _relative_for(session, email, request.language, now)
+        relative, account = _relative_for(session, email, request.language, now)
         enrolment = _enrol(session, guide, card, relative, profile, request, now)
         for purpose, granted in request.consents.items():
             session.add(
@@ -173,30 +178,93 @@ def redeem_card(
                 )
             )
         advance_enrolment(session, guide, enrolment, now, notify=False)
-        welcome = queue_message(
-            session,
-            kind="welcome",
-            relative=relative,
-            key=f"welcome:{enrolment.id}",
-            enrolment=enrolment,
-            payload={"enrolment_id": enrolment.id},
-            now=now,
-        )
+        if account is None:
+            message = queue_message(
+                session,
+                kind="welcome",
+                relative=relative,
+                key=f"welcome:{enrolment.id}",
+                enrolment=enrolment,
+                payload={"enrolment_id": enrolment.id},
+                now=now,
+            )
+        else:
+            message = queue_message(
+                session,
+                kind="card_used",
+                relative=account,
+                key=f"card-used:{enrolment.id}",
+                enrolment=enrolment,
+                payload={"enrolment_id": enrolment.id, "pending_relative_id": relative.id},
+                now=now,
+            )
         session.commit()
     except IntegrityError:
         session.rollback()
         raise RedemptionError.used(card.code) from None
-    return enrolment, welcome
+    return enrolment, message
 
 
-def _relative_for(session: Session, email: str, language: str, now: datetime) -> Relative:
-    """Return the relative with this address, or a new one: one account, several enrolments."""
-    relative = session.scalar(select(Relative).where(Relative.email == email))
-    if relative is None:
+def _relative_for(
+    session: Session, email: str, language: str, now: datetime
+) -> tuple[Relative, Relative | None]:
+    """Return the relative the new enrolment belongs to, and the account of `email` if any.
+
+    An address without an account gets one. An address with an account gets a
+    pending account beside it: whoever holds the card must not reach that account
+    until a link mailed to the address proves it is theirs.
+    """
+    account = session.scalar(select(Relative).where(Relative.email == email))
+    if account is None:
         relative = Relative(email=email, language=language, created_at=now)
-        session.add(relative)
-        session.flush()
-    return relative
+        try:
+            # Two first redemptions with one new address at once: the second is pending.
+            with session.begin_nested():
+                session.add(relative)
+                session.flush()
+            return relative, None
+        except IntegrityError:
+            account = session.scalar(select(Relative).where(Relative.email == email))
+            if account is None:
+                raise
+    pending = Relative(email=None, claimed_email=email, language=language, created_at=now)
+    session.add(pending)
+    session.flush()
+    return pending, account
+
+
+def attach_pending(session: Session, pending: Relative, account: Relative, now: datetime) -> None:
+    """Move a pending account's enrolments into the account whose address was just proved.
+
+    The consents given with the card count where they are newer than the account's
+    own answer for that purpose. The pending account is erased.
+    """
+    if pending.deleted_at is not None or pending.id == account.id:
+        return
+    for purpose in ConsentPurpose:
+        given = _latest_consent(pending, purpose)
+        own = _latest_consent(account, purpose)
+        if given is not None and (own is None or given.recorded_at > own.recorded_at):
+            account.consents.append(
+                Consent(
+                    purpose=purpose,
+                    version=given.version,
+                    granted=given.granted,
+                    recorded_at=given.recorded_at,
+                )
+            )
+    enrolments = session.scalars(select(Enrolment).where(Enrolment.relative_id == pending.id))
+    for enrolment in enrolments:
+        enrolment.relative = account
+        record_event(session, enrolment, "attached", now)
+    pending.claimed_email = None
+    pending.deleted_at = now
+    session.flush()
+
+
+def _latest_consent(relative: Relative, purpose: ConsentPurpose) -> Consent | None:
+    answers = [c for c in relative.consents if c.purpose == purpose]
+    return answers[-1] if answers else None
 
 
 def _enrol(

@@ -22,9 +22,15 @@ def _external(endpoint: str, **values: Any) -> str:
     return current_app.config["GUIDE_BASE_URL"] + url_for(endpoint, **values)
 
 
-def _login_url(session: Session, relative: Relative, now: datetime, requested: bool) -> str:
+def _login_url(
+    session: Session,
+    relative: Relative,
+    now: datetime,
+    requested: bool,
+    attach: Relative | None = None,
+) -> str:
     lifetime = login_link_lifetime() if requested else mail_link_lifetime()
-    token = create_login_token(session, relative, now, lifetime)
+    token = create_login_token(session, relative, now, lifetime, attach=attach)
     return _external("public.login_with_token", token=token)
 
 
@@ -67,6 +73,7 @@ def context_for(
     """Return the subject and template context for one outbox message."""
     builders = {
         "welcome": _welcome,
+        "card_used": _card_used,
         "login": _login,
         "notice": _notice,
         "alert": _alert,
@@ -88,6 +95,28 @@ def _welcome(
         "modules": [_module_item(r, language) for r in enrolment.releases],
         "login_url": _login_url(session, relative, now, requested=False),
         "crisis": guide.crisis.get(language) if guide.crisis else None,
+    }
+
+
+def _card_used(
+    session: Session, message: OutboxMessage, relative: Relative | None, now: datetime
+) -> dict[str, Any]:
+    """Tell the address's owner that a card was used with it; the link attaches the guide.
+
+    Whoever used the card cannot see this account, so the mail names nothing of it;
+    for a sensitive guide it does not name the guide either.
+    """
+    assert relative is not None
+    enrolment = session.get(Enrolment, message.payload["enrolment_id"])
+    pending = session.get(Relative, message.payload["pending_relative_id"])
+    assert enrolment is not None
+    guide = current_library().guide(enrolment.guide_id)
+    attach = pending if pending is not None and pending.deleted_at is None else None
+    return {
+        "subject": _("Ett kort har använts med din e-postadress"),
+        "guide_title": None if guide.sensitive else guide.title.get(relative.language),
+        "login_url": _login_url(session, relative, now, requested=False, attach=attach),
+        "days": current_app.config.get("GUIDE_MAIL_LINK_DAYS", 7),
     }
 
 

@@ -33,7 +33,7 @@ from guide.models.base import utcnow
 log = logging.getLogger(__name__)
 
 # Kinds that concern the relative's own request: sent even when notices are paused.
-REQUESTED_KINDS = frozenset({"welcome", "login"})
+REQUESTED_KINDS = frozenset({"welcome", "login", "card_used"})
 CLAIM_TIMEOUT = timedelta(minutes=10)
 MAX_ATTEMPTS = 12
 FIRST_RETRY = timedelta(minutes=1)
@@ -83,6 +83,7 @@ def queue_message(
         recipient=relative.email,
         payload=payload or {},
         next_attempt_at=now or utcnow(),
+        created_at=now or utcnow(),
     )
     session.add(message)
     session.flush()

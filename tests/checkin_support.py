@@ -28,7 +28,7 @@ from guide.models import (
 )
 from guide.models.base import utcnow
 from tests.conftest import TESTS, at
-from tests.factories import ALL_CONSENTS, Tenant, enrol, issue_cards, make_tenant
+from tests.factories import ALL_CONSENTS, Tenant, enrol_in_account, issue_cards, make_tenant
 
 KONTROLL_CONTENT = TESTS / "fixtures" / "content" / "checkins"
 ACTIVATED = at("2026-03-02 10:00")  # a Monday
@@ -54,10 +54,14 @@ def enrolled(
     unit: object = None,
     now: datetime = ACTIVATED,
 ) -> Enrolled:
-    """Enrol a relative in `kontroll` with a card from the tenant's unit (or `unit`)."""
+    """Enrol a relative in `kontroll` with a card from the tenant's unit (or `unit`).
+
+    A second card with the same address joins the same account (as after the owner
+    used the mailed link).
+    """
     tenant = tenant or make_tenant()
     card = issue_cards(unit or tenant.unit, guide="kontroll", now=now)[0]  # type: ignore[arg-type]
-    return Enrolled(tenant, enrol(card, email=email, now=now, consents=consents))
+    return Enrolled(tenant, enrol_in_account(card, email=email, now=now, consents=consents))
 
 
 def advance(enrolment: Enrolment, now: datetime) -> None:
@@ -99,13 +103,17 @@ def last_event_id(enrolment: Enrolment) -> int:
 
 
 def log_in_relative(client: FlaskClient, relative: Relative) -> None:
+    """Log in as a relative who has proved the address (as with a login link)."""
     with client.session_transaction() as session:
         session["relative_id"] = relative.id
+        session["relative_version"] = relative.session_version
+        session["address_proved"] = True
 
 
 def log_in_staff(client: FlaskClient, staff: StaffUser) -> None:
     with client.session_transaction() as session:
         session["staff_id"] = staff.id
+        session["staff_version"] = staff.session_version
         session["staff_seen"] = utcnow().timestamp()
 
 

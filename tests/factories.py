@@ -8,11 +8,22 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from guide.accounts import create_organisation, create_staff, create_unit, issue_api_token
+from guide.background_mail import drain
 from guide.cards import BatchRequest, issue_batch, local_today
 from guide.content.library import current_library
-from guide.enrolment import Redemption, redeem_card
+from guide.enrolment import Redemption, attach_pending, redeem_card
 from guide.extensions import db
-from guide.models import Card, ConsentPurpose, Enrolment, Organisation, StaffRole, StaffUser, Unit
+from guide.models import (
+    CapturedMail,
+    Card,
+    ConsentPurpose,
+    Enrolment,
+    Organisation,
+    Relative,
+    StaffRole,
+    StaffUser,
+    Unit,
+)
 from guide.models.base import utcnow
 
 PASSWORD = "ett-langt-losenord"
@@ -74,6 +85,33 @@ def enrol(
         local_today(when),
     )
     return enrolment
+
+
+def enrol_in_account(card: Card, email: str = "anhorig@example.se", **details: object) -> Enrolment:
+    """Enrol, and if the address had an account, attach the enrolment as its owner would.
+
+    A card used with a known address makes a pending account; the owner attaches it
+    by the link mailed to the address. Tests of one account with several guides
+    start from here.
+    """
+    enrolment = enrol(card, email, **details)  # type: ignore[arg-type]
+    pending = enrolment.relative
+    if pending.email is None:
+        account = db.session.scalar(select(Relative).where(Relative.email == pending.claimed_email))
+        assert account is not None
+        attach_pending(db.session, pending, account, utcnow())
+        db.session.commit()
+    return enrolment
+
+
+def sent_mail(recipient: str | None = None) -> list[CapturedMail]:
+    """Wait until the background sender has sent what it was given; return the mail captured."""
+    drain()
+    query = select(CapturedMail).order_by(CapturedMail.id)
+    if recipient is not None:
+        query = query.where(CapturedMail.recipient == recipient)
+    db.session.expire_all()
+    return list(db.session.scalars(query))
 
 
 def staff_token(staff: StaffUser) -> dict[str, str]:

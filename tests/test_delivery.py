@@ -358,10 +358,10 @@ def test_failed_mail_to_the_organisations_staff_shows_on_its_admin_page_only(
     assert "Larm till personal" not in other.get("/admin/e-post/").get_data(as_text=True)
 
     # The system admin, of no organisation, sees every organisation's.
-    create_staff(db.session, "system@lots.test", StaffRole.ADMIN, None, None, PASSWORD)
+    create_staff(db.session, "system@lots.se", StaffRole.ADMIN, None, None, PASSWORD)
     db.session.commit()
     system = smtp_app.test_client()
-    log_in(system, "system@lots.test")
+    log_in(system, "system@lots.se")
     assert "p•••@kommunen.se" in system.get("/admin/e-post/").get_data(as_text=True)
 
 

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from guide.extensions import db
-from guide.models import CapturedMail, Card, Consent, Enrolment, Relative, Release
+from guide.models import Card, Consent, Enrolment, Relative, Release
 from guide.models.base import utcnow
-from tests.factories import enrol, issue_cards, make_tenant
+from tests.factories import enrol, enrol_in_account, issue_cards, make_tenant, sent_mail
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def test_welcome_email_carries_a_one_time_login_link(client, tenant) -> None:  #
     client.post("/aktivera", data={"code": card.code})
     client.post("/aktivera/fragor", data={"skip": "1"})
     client.post("/aktivera/samtycke", data={"email": "a@example.se", "consent_service": "yes"})
-    mail = db.session.scalar(select(CapturedMail))
+    [mail] = sent_mail()
     assert mail.recipient == "a@example.se"
     assert mail.subject == "Välkommen till din guide"
     link = next(line for line in mail.text_body.splitlines() if "/logga-in/" in line).strip()
@@ -154,8 +154,13 @@ def test_api_rejects_an_answer_the_question_does_not_have(client, tenant) -> Non
 def test_the_same_email_with_a_second_card_gets_a_second_enrolment(tenant) -> None:  # type: ignore[no-untyped-def]
     first, second = issue_cards(tenant.unit, 2)
     enrol(first, "a@example.se")
-    enrol(second, "A@example.se ")
-    assert db.session.scalar(select(func.count()).select_from(Relative)) == 1
+    enrol_in_account(second, "A@example.se ")
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(Relative).where(Relative.deleted_at.is_(None))
+        )
+        == 1
+    )
     assert db.session.scalar(select(func.count()).select_from(Enrolment)) == 2
 
 
@@ -222,16 +227,8 @@ def test_login_link_api_always_answers_202(client, tenant) -> None:  # type: ign
     unknown = client.post("/api/v1/auth/login-link", json={"email": "nobody@example.se"})
     assert known.status_code == unknown.status_code == 202
     assert known.get_json() == unknown.get_json()
-    subjects = [
-        m.subject
-        for m in db.session.scalars(
-            select(CapturedMail).where(CapturedMail.recipient == "known@example.se")
-        )
-    ]
-    assert "Din inloggningslänk" in subjects
-    assert not db.session.scalars(
-        select(CapturedMail).where(CapturedMail.recipient == "nobody@example.se")
-    ).all()
+    assert "Din inloggningslänk" in [m.subject for m in sent_mail("known@example.se")]
+    assert not sent_mail("nobody@example.se")
 
 
 def test_login_link_token_exchanges_once_for_a_bearer_token(client, tenant) -> None:  # type: ignore[no-untyped-def]

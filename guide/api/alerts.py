@@ -8,7 +8,8 @@ from flask import g, jsonify, request
 
 from guide.api import api
 from guide.api.auth import ApiError, staff_token_required
-from guide.api.openapi import document, error_response, json_response
+from guide.api.bodies import AlertNoteBody, parse_body
+from guide.api.openapi import document, error_response, json_body, json_response
 from guide.extensions import db
 from guide.followup import (
     ACTIVE_STATUSES,
@@ -77,11 +78,7 @@ def _own_alert(staff: StaffUser, alert_id: int) -> Alert:
 
 
 def _note() -> str:
-    body = request.get_json(silent=True) or {}
-    note = body.get("note", "") if isinstance(body, dict) else ""
-    if not isinstance(note, str):
-        raise ApiError(400, "note_invalid", "note är en text.")
-    return note
+    return parse_body(AlertNoteBody, optional=True).note
 
 
 @api.get("/alerts")
@@ -176,14 +173,7 @@ def _action_spec(summary: str) -> dict[str, Any]:
         "parameters": [
             {"name": "alert_id", "in": "path", "required": True, "schema": {"type": "integer"}}
         ],
-        "requestBody": {
-            "required": False,
-            "content": {
-                "application/json": {
-                    "schema": {"type": "object", "properties": {"note": {"type": "string"}}}
-                }
-            },
-        },
+        "requestBody": json_body(AlertNoteBody, required=False),
         "responses": {
             "200": json_response("The alert as it is now", ALERT_SCHEMA),
             "404": error_response("alert_not_found"),

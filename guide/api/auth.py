@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from flask import abort, g
 
-from guide.auth import bearer_token
+from guide.auth import bearer_token, relative_may_use
 from guide.extensions import db
 from guide.models import Relative, StaffRole
 
@@ -33,11 +33,16 @@ def relative_token_required(view: F) -> F:
         relative = (
             db.session.get(Relative, token.relative_id) if token and token.relative_id else None
         )
-        if relative is None or relative.deleted_at is not None:
+        if (
+            token is None
+            or relative is None
+            or not relative_may_use(relative, token.address_proved)
+        ):
             raise ApiError(
                 401, "unauthorized", "Logga in med en giltig token (Authorization: Bearer ...)."
             )
         g.api_relative = relative
+        g.api_address_proved = token.address_proved
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]

@@ -1,4 +1,4 @@
-"""API for staff: issue a batch of cards and list the organisation's cards."""
+"""API for staff: issue a batch of cards, list and revoke the cards of the caller's unit."""
 
 from __future__ import annotations
 
@@ -9,23 +9,41 @@ from sqlalchemy import select
 
 from guide.api import api
 from guide.api.auth import ApiError, staff_token_required
+from guide.api.bodies import CardBatchBody, parse_body, query_id
 from guide.api.openapi import document, error_response, json_body, json_response
-from guide.cards import BatchRequest, CardError, cards_query, issue_batch, local_today
+from guide.cards import (
+    BatchRequest,
+    CardError,
+    CardScope,
+    card_scope,
+    issue_batch,
+    local_today,
+    revoke_card,
+    scoped_cards_query,
+)
 from guide.content.library import current_library
 from guide.extensions import db
-from guide.models import Card, CardStatus, StaffUser, Unit
+from guide.models import Card, CardStatus, StaffRole, StaffUser, Unit
 from guide.models.base import utcnow
 
 LIST_LIMIT = 500
 
 
+def _scope(staff: StaffUser) -> CardScope:
+    scope = card_scope(staff)
+    if scope is None:
+        raise ApiError(403, "cards_forbidden", "Ditt konto kan inte skapa eller se kort.")
+    return scope
+
+
 def _unit_for(staff: StaffUser, slug: str) -> Unit:
+    scope = _scope(staff)
     unit = db.session.scalar(
-        select(Unit).where(Unit.organisation_id == staff.organisation_id, Unit.slug == slug)
+        select(Unit).where(Unit.organisation_id == scope.organisation_id, Unit.slug == slug)
     )
     if unit is None:
         raise ApiError(404, "unit_unknown", f"Din organisation har ingen enhet '{slug}'.")
-    if staff.role == "staff" and staff.unit_id != unit.id:
+    if not scope.holds(unit.organisation_id, unit.id):
         raise ApiError(403, "unit_forbidden", "Du kan bara skapa kort för din egen enhet.")
     return unit
 
@@ -46,29 +64,26 @@ def card_json(card: Card, today: date) -> dict[str, object]:
 
 
 @api.post("/cards")
-@staff_token_required()
+@staff_token_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
 def create_cards():  # type: ignore[no-untyped-def]
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400, "invalid_json", "Send a JSON body with unit, guide and count.")
+    body = parse_body(CardBatchBody)
     staff: StaffUser = g.api_staff
-    unit = _unit_for(staff, str(body.get("unit") or ""))
-    guide = current_library().guides.get(str(body.get("guide") or ""))
+    unit = _unit_for(staff, body.unit)
+    guide = current_library().guides.get(body.guide)
     if guide is None:
-        raise ApiError(400, "guide_unknown", "Det finns ingen sådan guide.")
-    count = body.get("count")
-    if not isinstance(count, int) or isinstance(count, bool):
-        raise ApiError(400, "count_invalid", "count är ett heltal mellan 1 och 10000.")
+        raise ApiError(400, "guide_unknown", "Det finns ingen sådan guide.", field="guide")
     expires = None
-    if body.get("expires"):
+    if body.expires:
         try:
-            expires = date.fromisoformat(str(body["expires"]))
+            expires = date.fromisoformat(body.expires)
         except ValueError:
-            raise ApiError(400, "expires_invalid", "expires skrivs ÅÅÅÅ-MM-DD.") from None
+            raise ApiError(
+                400, "expires_invalid", "expires skrivs ÅÅÅÅ-MM-DD.", field="expires"
+            ) from None
     now = utcnow()
     try:
         batch = issue_batch(
-            db.session, BatchRequest(unit, guide, count, body.get("phase"), expires), now, staff
+            db.session, BatchRequest(unit, guide, body.count, body.phase, expires), now, staff
         )
     except CardError as error:
         raise ApiError(400, "batch_invalid", str(error)) from None
@@ -88,34 +103,22 @@ document(
     {
         "summary": "Issue a batch of activation cards for one of the caller's units",
         "security": [{"bearer": []}],
-        "requestBody": json_body(
-            {
-                "type": "object",
-                "required": ["unit", "guide", "count"],
-                "properties": {
-                    "unit": {"type": "string", "description": "unit slug"},
-                    "guide": {"type": "string"},
-                    "count": {"type": "integer", "minimum": 1, "maximum": 10000},
-                    "phase": {"type": "string"},
-                    "expires": {"type": "string", "format": "date"},
-                },
-            }
-        ),
+        "requestBody": json_body(CardBatchBody),
         "responses": {
             "201": json_response("The batch and its cards"),
             "400": error_response("invalid request"),
-            "403": error_response("unit_forbidden"),
+            "401": error_response("unauthorized"),
+            "403": error_response("unit_forbidden or cards_forbidden (an editor)"),
+            "404": error_response("unit_unknown"),
         },
     },
 )
 
 
 @api.get("/cards")
-@staff_token_required()
+@staff_token_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
 def list_cards():  # type: ignore[no-untyped-def]
-    staff: StaffUser = g.api_staff
-    if staff.organisation_id is None:
-        raise ApiError(403, "no_organisation", "The account belongs to no organisation.")
+    scope = _scope(g.api_staff)
     status_value = request.args.get("status")
     status = None
     if status_value:
@@ -123,14 +126,14 @@ def list_cards():  # type: ignore[no-untyped-def]
             status = CardStatus(status_value)
         except ValueError:
             raise ApiError(
-                400, "status_invalid", "status is new, activated, expired or revoked."
+                400, "status_invalid", "status är new, activated, expired eller revoked."
             ) from None
     today = local_today(utcnow())
-    query = cards_query(
-        staff.organisation_id,
+    query = scoped_cards_query(
+        scope,
         status,
         guide_id=request.args.get("guide") or None,
-        batch_id=request.args.get("batch", type=int),
+        batch_id=query_id("batch"),
         today=today,
     )
     cards = db.session.scalars(query.limit(LIST_LIMIT)).all()
@@ -141,7 +144,7 @@ document(
     "/cards",
     "get",
     {
-        "summary": "Cards of the caller's organisation, newest first (status, guide, batch filters)",
+        "summary": "Cards of the caller's unit (organisation admins: organisation), newest first",
         "security": [{"bearer": []}],
         "parameters": [
             {
@@ -152,6 +155,48 @@ document(
             {"name": "guide", "in": "query", "schema": {"type": "string"}},
             {"name": "batch", "in": "query", "schema": {"type": "integer"}},
         ],
-        "responses": {"200": json_response("Cards")},
+        "responses": {
+            "200": json_response("Cards"),
+            "400": error_response("status_invalid or batch_invalid"),
+            "401": error_response("unauthorized"),
+            "403": error_response("cards_forbidden (an editor)"),
+        },
+    },
+)
+
+
+@api.post("/cards/<int:card_id>/revoke")
+@staff_token_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+def revoke_one_card(card_id: int):  # type: ignore[no-untyped-def]
+    """Revoke an unused card of the caller's unit (organisation admins: organisation)."""
+    scope = _scope(g.api_staff)
+    card = db.session.get(Card, card_id)
+    if card is None or not scope.holds(card.organisation_id, card.unit_id):
+        raise ApiError(404, "card_not_found", "Kortet finns inte bland dina kort.")
+    now = utcnow()
+    try:
+        revoke_card(db.session, card, now)
+    except CardError as error:
+        raise ApiError(409, "card_used", str(error)) from None
+    db.session.commit()
+    return jsonify(card_json(card, local_today(now)))
+
+
+document(
+    "/cards/{card_id}/revoke",
+    "post",
+    {
+        "summary": "Revoke an unused card of the caller's unit (organisation admins: organisation)",
+        "security": [{"bearer": []}],
+        "parameters": [
+            {"name": "card_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+        ],
+        "responses": {
+            "200": json_response("The card, now revoked"),
+            "401": error_response("unauthorized"),
+            "403": error_response("cards_forbidden (an editor)"),
+            "404": error_response("card_not_found"),
+            "409": error_response("card_used"),
+        },
     },
 )

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import g, jsonify, request
+from flask import g, jsonify
 
 from guide.api import api
 from guide.api.auth import ApiError, relative_token_required
+from guide.api.bodies import CheckinAnswersBody, ContactRequestBody, NeedsBody, parse_body
 from guide.api.openapi import document, error_response, json_body, json_response
 from guide.checkins import CheckinError, answer_checkin, checkin_for_relative
 from guide.content.library import current_library
@@ -32,17 +31,9 @@ CHANGE_SCHEMA = {
 }
 
 
-def _body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400, "invalid_json", 'Skicka en JSON-kropp, till exempel {"answers": {}}.')
-    return body
-
-
-def _enrolment_param(relative: Relative, body: dict[str, Any]) -> list[Enrolment]:
+def _enrolment_param(relative: Relative, wanted: int | None) -> list[Enrolment]:
     """Return the enrolment named in the body, or all of the relative's, newest first."""
     enrolments = enrolments_of(db.session, relative)
-    wanted = body.get("enrolment")
     if wanted is None:
         return enrolments
     chosen = [e for e in enrolments if e.id == wanted]
@@ -54,13 +45,10 @@ def _enrolment_param(relative: Relative, body: dict[str, Any]) -> list[Enrolment
 @api.post("/me/checkins/<int:instance_id>")
 @relative_token_required
 def answer_my_checkin(instance_id: int):  # type: ignore[no-untyped-def]
-    body = _body()
-    answers = body.get("answers", {})
-    if not isinstance(answers, dict):
-        raise ApiError(400, "answers_invalid", "answers är ett objekt med svar per fråga.")
+    body = parse_body(CheckinAnswersBody)
     try:
         instance = checkin_for_relative(db.session, g.api_relative, instance_id)
-        outcome = answer_checkin(db.session, current_library(), instance, answers, utcnow())
+        outcome = answer_checkin(db.session, current_library(), instance, body.answers, utcnow())
     except CheckinError as error:
         db.session.rollback()
         extra = {"field": error.field} if error.field else {}
@@ -92,14 +80,7 @@ document(
                 "schema": {"type": "integer"},
             }
         ],
-        "requestBody": json_body(
-            {
-                "type": "object",
-                "properties": {
-                    "answers": {"type": "object", "description": "question id -> answer"}
-                },
-            }
-        ),
+        "requestBody": json_body(CheckinAnswersBody),
         "responses": {
             "200": json_response(
                 "The answer and what it changed",
@@ -127,16 +108,11 @@ document(
 @api.post("/me/needs")
 @relative_token_required
 def tick_my_needs():  # type: ignore[no-untyped-def]
-    body = _body()
-    module_id = body.get("module")
-    need_ids = body.get("needs")
-    if not isinstance(module_id, str) or not module_id:
-        raise ApiError(400, "module_missing", "Ange avsnittet i module.")
-    if not isinstance(need_ids, list) or not all(isinstance(n, str) for n in need_ids):
-        raise ApiError(400, "needs_invalid", "needs är en lista med behovens id.")
+    body = parse_body(NeedsBody)
+    module_id, need_ids = body.module, body.needs
     library = current_library()
     enrolment = None
-    for candidate in _enrolment_param(g.api_relative, body):
+    for candidate in _enrolment_param(g.api_relative, body.enrolment):
         try:
             readable_module(library.guide(candidate.guide_id), candidate, module_id)
         except NeedError:
@@ -170,20 +146,7 @@ document(
     {
         "summary": "Tick 'Ditt behov' after a module; ticking a need twice changes nothing",
         "security": [{"bearer": []}],
-        "requestBody": json_body(
-            {
-                "type": "object",
-                "required": ["module", "needs"],
-                "properties": {
-                    "module": {"type": "string"},
-                    "needs": {"type": "array", "items": {"type": "string"}},
-                    "enrolment": {
-                        "type": "integer",
-                        "description": "only with several guides that share a module id",
-                    },
-                },
-            }
-        ),
+        "requestBody": json_body(NeedsBody),
         "responses": {
             "200": json_response("The needs ticked now and all ticked for the module"),
             "400": error_response("module_missing, needs_invalid or need_unknown"),
@@ -198,15 +161,12 @@ document(
 @relative_token_required
 @limiter.limit("10 per hour")
 def request_my_contact():  # type: ignore[no-untyped-def]
-    body = _body()
+    body = parse_body(ContactRequestBody, optional=True)
     relative: Relative = g.api_relative
-    for name in ("phone", "email", "message"):
-        if body.get(name) is not None and not isinstance(body[name], str):
-            raise ApiError(400, f"{name}_invalid", f"{name} är en text.")
-    enrolments = _enrolment_param(relative, body)
-    phone = body.get("phone") or ""
+    enrolments = _enrolment_param(relative, body.enrolment)
+    phone = body.phone or ""
     # Without a phone number the relative is reached at the address of the account.
-    email = body.get("email") or ("" if phone else relative.email or "")
+    email = body.email or ("" if phone else relative.email or relative.claimed_email or "")
     try:
         alert = request_contact(
             db.session,
@@ -215,8 +175,8 @@ def request_my_contact():  # type: ignore[no-untyped-def]
             ContactRequest(
                 phone=phone,
                 email=email,
-                message=body.get("message") or "",
-                consent=body.get("consent") is True,
+                message=body.message or "",
+                consent=body.consent,
             ),
             utcnow(),
         )
@@ -242,18 +202,7 @@ document(
         "description": "Needs the relative's consent to be contacted: given before, or "
         "`consent: true` now. Without phone or email the account's address is used.",
         "security": [{"bearer": []}],
-        "requestBody": json_body(
-            {
-                "type": "object",
-                "properties": {
-                    "phone": {"type": "string"},
-                    "email": {"type": "string", "format": "email"},
-                    "message": {"type": "string", "maxLength": 2000},
-                    "consent": {"type": "boolean", "description": "consent to contact, now"},
-                    "enrolment": {"type": "integer", "description": "default: the newest"},
-                },
-            }
-        ),
+        "requestBody": json_body(ContactRequestBody, required=False),
         "responses": {
             "201": json_response("The request is in the unit's follow-up queue"),
             "400": error_response(

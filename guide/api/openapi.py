@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 ERROR_SCHEMA = {
     "type": "object",
     "required": ["error", "message"],
@@ -36,8 +38,18 @@ def error_response(description: str) -> dict[str, Any]:
     }
 
 
-def json_body(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
+def json_body(model: type[BaseModel], required: bool = True) -> dict[str, Any]:
+    """Document a request body from the pydantic model the route validates it with."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, definition in schema.pop("$defs", {}).items():
+        SCHEMAS[name] = definition
+    SCHEMAS[model.__name__] = schema
+    return {
+        "required": required,
+        "content": {
+            "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
+        },
+    }
 
 
 def json_response(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:

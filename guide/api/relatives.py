@@ -2,62 +2,43 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+from flask import current_app, g, jsonify
 
-from flask import current_app, g, jsonify, request
-
-from guide.accounts import issue_api_token
+from guide.accounts import RELATIVE_TOKEN_LIFETIME, issue_api_token
 from guide.api import api
 from guide.api.auth import ApiError, relative_token_required
+from guide.api.bodies import ActivationBody, LoginLinkBody, TokenBody, parse_body, query_id
 from guide.api.openapi import document, error_response, json_body, json_response
-from guide.auth import LoginLinkError, use_login_token
+from guide.auth import LoginLinkError, bearer_token, request_login_link, use_login_token
+from guide.background_mail import send_after_request
 from guide.cards import local_today
 from guide.content.library import current_library
 from guide.enrolment import Redemption, RedemptionError, redeem_card
 from guide.extensions import db, limiter
 from guide.journey_view import enrolment_of, enrolments_of, journey_summary, module_page
-from guide.mailer import send_now
 from guide.models import ConsentPurpose
 from guide.models.base import utcnow
-from guide.web.public import REDEMPTION_LIMIT, _code_key, _failed, request_login_link
-
-RELATIVE_TOKEN_LIFETIME = timedelta(days=90)
-
-
-def _json() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400, "invalid_json", 'Skicka en JSON-kropp, till exempel {"code": "..."}.')
-    return body
+from guide.web.public import REDEMPTION_LIMIT, _code_key, _failed
 
 
 @api.post("/activations")
 @limiter.shared_limit(REDEMPTION_LIMIT, "redeem-client", deduct_when=_failed)
 @limiter.shared_limit(REDEMPTION_LIMIT, "redeem-code", key_func=_code_key, deduct_when=_failed)
 def create_activation():  # type: ignore[no-untyped-def]
-    body = _json()
-    consents_raw = body.get("consents") or {}
-    if not isinstance(consents_raw, dict):
-        raise ApiError(400, "consents_invalid", 'consents är ett objekt som {"service": true}.')
-    consents = {purpose: bool(consents_raw.get(purpose.value)) for purpose in ConsentPurpose}
-    profile = body.get("profile") or {}
-    if not isinstance(profile, dict):
-        raise ApiError(400, "profile_invalid", "profile är ett objekt med svar per fråga.")
-    language = body.get("language") or "sv"
-    if language not in ("sv", "en"):
-        raise ApiError(400, "language_invalid", "language är sv eller en.")
+    """Redeem a card; the answer is the same whether or not the address has an account."""
+    body = parse_body(ActivationBody)
+    consents = {purpose: bool(getattr(body.consents, purpose.value)) for purpose in ConsentPurpose}
     now = utcnow()
     try:
-        enrolment, welcome = redeem_card(
+        enrolment, first_mail = redeem_card(
             db.session,
             current_library(),
             Redemption(
-                code=str(body.get("code") or ""),
-                email=str(body.get("email") or ""),
+                code=body.code,
+                email=body.email,
                 consents=consents,
-                language=language,
-                profile=profile,
+                language=body.language,
+                profile=body.profile,
                 timezone=current_app.config["GUIDE_TIMEZONE"],
             ),
             now,
@@ -65,12 +46,12 @@ def create_activation():  # type: ignore[no-untyped-def]
         )
     except RedemptionError as error:
         raise ApiError(error.status, error.code, error.message, field=error.field) from None
-    if welcome is not None:
-        send_now(db.session, welcome)
+    # The card proved the card, not the address: the token reaches this enrolment only.
     token = issue_api_token(
-        db.session, now, relative_id=enrolment.relative_id, lifetime=RELATIVE_TOKEN_LIFETIME
+        db.session, now, relative_id=enrolment.relative_id, address_proved=False
     )
     db.session.commit()
+    send_after_request(first_mail)
     summary = journey_summary(db.session, current_library(), enrolment, now)
     return jsonify({"enrolment": summary.as_json(), "token": token}), 201
 
@@ -80,31 +61,22 @@ document(
     "post",
     {
         "summary": "Redeem an activation card and enrol",
-        "requestBody": json_body(
-            {
-                "type": "object",
-                "required": ["code", "email", "consents"],
-                "properties": {
-                    "code": {"type": "string", "example": "DEM-7KQ4-M2XP-9ABZ"},
-                    "email": {"type": "string", "format": "email"},
-                    "language": {"type": "string", "enum": ["sv", "en"]},
-                    "profile": {"type": "object", "description": "question id -> answer"},
-                    "consents": {
-                        "type": "object",
-                        "properties": {p.value: {"type": "boolean"} for p in ConsentPurpose},
-                        "required": ["service"],
-                    },
-                },
-            }
-        ),
+        "description": "A card proves a card, not an e-mail address. The token in the "
+        "answer reaches the new enrolment only, and stops once the address is proved: "
+        "log in with a link mailed to the address (POST /auth/login-link, then "
+        "POST /auth/token) to reach the whole account. The answer is the same whether "
+        "or not the address already has an account.",
+        "requestBody": json_body(ActivationBody),
         "responses": {
             "201": json_response("Enrolled; the journey and a bearer token"),
             "400": error_response(
-                "code_malformed, code_mistyped, email_invalid, consent_required, profile_invalid"
+                "invalid_json, code_malformed, code_mistyped, email_invalid, consent_required, "
+                "profile_invalid"
             ),
             "404": error_response("code_unknown"),
             "409": error_response("code_used"),
             "410": error_response("code_revoked or code_expired"),
+            "413": error_response("body too large"),
             "429": error_response("too many failed attempts"),
         },
     },
@@ -114,8 +86,10 @@ document(
 @api.post("/auth/login-link")
 @limiter.limit("10 per hour")
 def login_link():  # type: ignore[no-untyped-def]
-    body = request.get_json(silent=True) or {}
-    request_login_link(str(body.get("email") or ""))
+    body = parse_body(LoginLinkBody)
+    message = request_login_link(db.session, body.email, utcnow())
+    db.session.commit()
+    send_after_request(message)
     return jsonify({"message": "Om adressen finns hos oss har vi skickat en inloggningslänk."}), 202
 
 
@@ -124,8 +98,14 @@ document(
     "post",
     {
         "summary": "E-mail a one-time login link (always 202, so no account can be guessed)",
-        "requestBody": json_body({"type": "object", "properties": {"email": {"type": "string"}}}),
-        "responses": {"202": json_response("Accepted")},
+        "description": "At most 3 links per address in 15 minutes and 10 a day; the "
+        "answer does not say when the limit holds one back.",
+        "requestBody": json_body(LoginLinkBody),
+        "responses": {
+            "202": json_response("Accepted"),
+            "400": error_response("invalid_json or email_missing"),
+            "429": error_response("too many requests from this client"),
+        },
     },
 )
 
@@ -133,16 +113,14 @@ document(
 @api.post("/auth/token")
 @limiter.limit("20 per hour", deduct_when=_failed)
 def exchange_token():  # type: ignore[no-untyped-def]
-    body = _json()
+    body = parse_body(TokenBody)
     now = utcnow()
     try:
-        relative = use_login_token(db.session, str(body.get("login_token") or ""), now)
+        relative = use_login_token(db.session, body.login_token, now)
     except LoginLinkError as error:
         db.session.rollback()
         raise ApiError(400, error.code, error.message) from None
-    token = issue_api_token(
-        db.session, now, relative_id=relative.id, lifetime=RELATIVE_TOKEN_LIFETIME
-    )
+    token = issue_api_token(db.session, now, relative_id=relative.id)
     db.session.commit()
     return jsonify(
         {
@@ -158,16 +136,38 @@ document(
     "post",
     {
         "summary": "Exchange the token from a login link for a bearer token",
-        "requestBody": json_body(
-            {
-                "type": "object",
-                "required": ["login_token"],
-                "properties": {"login_token": {"type": "string"}},
-            }
-        ),
+        "requestBody": json_body(TokenBody),
         "responses": {
             "200": json_response("A bearer token"),
             "400": error_response("login_link_invalid, login_link_used or login_link_expired"),
+            "429": error_response("too many failed attempts"),
+        },
+    },
+)
+
+
+@api.delete("/auth/token")
+def revoke_token():  # type: ignore[no-untyped-def]
+    """Revoke the bearer token this request carries (a relative's or a staff member's)."""
+    token = bearer_token()
+    if token is None:
+        raise ApiError(
+            401, "unauthorized", "Logga in med en giltig token (Authorization: Bearer ...)."
+        )
+    token.revoked_at = utcnow()
+    db.session.commit()
+    return "", 204
+
+
+document(
+    "/auth/token",
+    "delete",
+    {
+        "summary": "Revoke the bearer token of this request; it stops at once",
+        "security": [{"bearer": []}],
+        "responses": {
+            "204": {"description": "Revoked"},
+            "401": error_response("unauthorized"),
         },
     },
 )
@@ -204,7 +204,7 @@ document(
 def my_module(module_id: str):  # type: ignore[no-untyped-def]
     library = current_library()
     enrolments = enrolments_of(db.session, g.api_relative)
-    wanted = request.args.get("enrolment", type=int)
+    wanted = query_id("enrolment")
     if wanted is not None:
         enrolments = [enrolment_of(db.session, g.api_relative, wanted)]
     now = utcnow()

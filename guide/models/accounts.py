@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from guide.extensions import db
@@ -58,16 +58,28 @@ class StaffUser(db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A deactivated account cannot log in; its sessions and tokens stop at once.
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Raised at logout and deactivation: every session cookie issued before stops.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     organisation: Mapped[Organisation | None] = relationship()
     unit: Mapped[Unit | None] = relationship()
+
+    @property
+    def active(self) -> bool:
+        return self.deactivated_at is None
 
     def has_role(self, *roles: StaffRole) -> bool:
         return self.role in roles or self.role == StaffRole.ADMIN
 
 
 class ApiToken(db.Model):
-    """A bearer token for the JSON API; only its hash is stored."""
+    """A bearer token for the JSON API; only its hash is stored.
+
+    A relative's token from redeeming a card has `address_proved` false: it stops
+    once the address is proved by a mailed link, like the session redeeming gave.
+    """
 
     __tablename__ = "api_token"
 
@@ -78,5 +90,6 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    address_proved: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     staff_user: Mapped[StaffUser | None] = relationship()

@@ -19,10 +19,22 @@ class ConsentPurpose(StrEnum):
 
 
 class Relative(db.Model):
-    """A person who receives guidance; the e-mail address is the only required datum."""
+    """A person who receives guidance; the e-mail address is the only required datum.
+
+    A card proves a card, not an address. A redemption with an address that already
+    has an account therefore makes a *pending* account: no `email`, the typed address
+    in `claimed_email`, the new enrolment and the consents given with it. It joins the
+    account of that address only when someone follows the link mailed there
+    (`attach_pending`). `email_proved_at` is when a link mailed to `email` was first
+    used; until then, what redeeming handed out ends as soon as the address is proved.
+    """
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    claimed_email: Mapped[str | None] = mapped_column(String(320), index=True)
+    email_proved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Raised at logout: every session cookie issued before, wherever copied, stops.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     language: Mapped[str] = mapped_column(String(8), default="sv")
     full_text_email: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -55,7 +67,11 @@ class Consent(db.Model):
 
 
 class LoginToken(db.Model):
-    """A single-use login link; only the token's hash is stored."""
+    """A single-use login link; only the token's hash is stored.
+
+    With `attach_relative_id` it is the link of a "a card was used with your address"
+    mail: using it also moves that pending account's enrolments into this one.
+    """
 
     __tablename__ = "login_token"
 
@@ -65,5 +81,6 @@ class LoginToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attach_relative_id: Mapped[int | None] = mapped_column(ForeignKey("relative.id"))
 
-    relative: Mapped[Relative] = relationship()
+    relative: Mapped[Relative] = relationship(foreign_keys=[relative_id])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import (
@@ -17,9 +18,16 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from sqlalchemy import select
 
-from guide.auth import LoginLinkError, log_in_relative, use_login_token
+from guide.auth import (
+    LoginLinkError,
+    log_in_relative,
+    log_out,
+    login_token_attaches,
+    request_login_link,
+    use_login_token,
+)
+from guide.background_mail import send_after_request
 from guide.cards import local_today
 from guide.content.library import current_library
 from guide.enrolment import (
@@ -30,7 +38,7 @@ from guide.enrolment import (
     redeem_card,
 )
 from guide.extensions import db, limiter
-from guide.mailer import queue_message, relative_for_unsubscribe, send_now
+from guide.mailer import relative_for_unsubscribe
 from guide.models import ConsentPurpose, Relative
 from guide.models.base import utcnow
 from guide.web.forms import answers_from_form
@@ -47,7 +55,14 @@ def _failed(response: Any) -> bool:
 
 def _code_key() -> str:
     """Limit attempts on one code too, whoever makes them."""
-    raw = request.form.get("code") or (request.get_json(silent=True) or {}).get("code") or ""
+    raw = request.form.get("code") or ""
+    if not raw and request.is_json:
+        try:
+            body = json.loads(request.get_data(cache=True))
+        except (ValueError, RecursionError):
+            body = None
+        code = body.get("code") if isinstance(body, dict) else None
+        raw = code if isinstance(code, str) else ""
     return "code:" + "".join(raw.split()).upper().replace("-", "")[:32]
 
 
@@ -136,7 +151,7 @@ def activate_consent():  # type: ignore[no-untyped-def]
         }
         now = utcnow()
         try:
-            enrolment, welcome = redeem_card(
+            enrolment, first_mail = redeem_card(
                 db.session,
                 current_library(),
                 Redemption(
@@ -158,9 +173,10 @@ def activate_consent():  # type: ignore[no-untyped-def]
             errors[error.field] = error.message
         else:
             session.pop("activation", None)
-            if welcome is not None:
-                send_now(db.session, welcome)
-            log_in_relative(enrolment.relative)
+            send_after_request(first_mail)
+            # The card proved the card, not the address: this session sees the new
+            # enrolment only, until a link mailed to the address is used.
+            log_in_relative(enrolment.relative, address_proved=False)
             flash(_("Välkommen! Ditt första avsnitt finns här nedanför."), "success")
             return redirect(url_for("relative.journey"))
     return (
@@ -189,34 +205,19 @@ def _language() -> str:
 def login():  # type: ignore[no-untyped-def]
     """Ask for a login link. The answer is the same whether or not the address is known."""
     if request.method == "POST":
-        request_login_link(request.form.get("email", ""))
+        message = request_login_link(db.session, request.form.get("email", ""), utcnow())
+        db.session.commit()
+        send_after_request(message)
         return render_template("public/login_sent.html")
     return render_template("public/login.html")
-
-
-def request_login_link(raw_email: str) -> None:
-    """Queue and send a login link if the address belongs to a relative; say nothing either way."""
-    email = raw_email.strip().lower()
-    relative = db.session.scalar(select(Relative).where(Relative.email == email))
-    if relative is None or relative.deleted_at is not None:
-        return
-    now = utcnow()
-    message = queue_message(
-        db.session,
-        kind="login",
-        relative=relative,
-        key=f"login:{relative.id}:{now.timestamp()}",
-        now=now,
-    )
-    db.session.commit()
-    if message is not None:
-        send_now(db.session, message)
 
 
 @bp.get("/logga-in/<token>")
 def login_with_token(token: str):  # type: ignore[no-untyped-def]
     # A button, not an automatic login: mail scanners that open links must not spend them.
-    return render_template("public/login_confirm.html", token=token)
+    return render_template(
+        "public/login_confirm.html", token=token, attaches=login_token_attaches(db.session, token)
+    )
 
 
 @bp.post("/logga-in/<token>")
@@ -227,13 +228,13 @@ def login_with_token_confirm(token: str):  # type: ignore[no-untyped-def]
         db.session.rollback()
         return render_template("public/login.html", link_error=error.message), 400
     db.session.commit()
-    log_in_relative(relative)
+    log_in_relative(relative, address_proved=True)
     return redirect(url_for("relative.journey"))
 
 
 @bp.post("/logga-ut")
 def logout():  # type: ignore[no-untyped-def]
-    session.clear()
+    log_out(utcnow())
     flash(_("Du är utloggad."), "info")
     return redirect(url_for("public.index"))
 

@@ -1,0 +1,234 @@
+"""The API's request bodies as pydantic models: one source for validation and the OpenAPI document.
+
+Each route reads its body with `parse_body(Model)`, and documents it with
+`json_body(Model)` (guide/api/openapi.py), so what the document promises and what
+the route accepts cannot drift apart. Before pydantic sees a body it must be JSON
+that a database can hold: an object, finite numbers, at most `MAX_DEPTH` levels,
+no NUL characters (PostgreSQL refuses them in text). Every refusal is a 400 with
+`{error, message, field}`, never a 500.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
+
+from flask import request
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import ValidationError as PydanticValidationError
+
+from guide.api.auth import ApiError
+
+MAX_DEPTH = 16
+# Ids are 32-bit integers in the database (PostgreSQL's INTEGER).
+MAX_ID = 2**31 - 1
+
+M = TypeVar("M", bound="Body")
+
+Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
+Text = Annotated[StrictStr, Field(max_length=2000)]
+ShortText = Annotated[StrictStr, Field(max_length=320)]
+
+
+class Body(BaseModel):
+    """A request body: unknown fields are refused, and types are not guessed ("1" is no 1)."""
+
+    model_config = ConfigDict(extra="forbid")
+    # field -> the sentence a wrong value gets; the rest get a general one.
+    messages: ClassVar[dict[str, str]] = {}
+
+
+class Consents(Body):
+    service: StrictBool = Field(False, description="the service itself; required to enrol")
+    contact: StrictBool = Field(False, description="being contacted by the unit's staff")
+    statistics: StrictBool = Field(False, description="anonymous statistics")
+
+
+class ActivationBody(Body):
+    code: ShortText = Field(examples=["DEM-7KQ4-M2XP-9ABZ"])
+    email: ShortText = Field(json_schema_extra={"format": "email"})
+    language: Literal["sv", "en"] = "sv"
+    profile: dict[str, Any] = Field(default_factory=dict, description="question id -> answer")
+    consents: Consents = Field(default_factory=Consents)
+
+    messages: ClassVar[dict[str, str]] = {
+        "code": "Skriv koden från kortet som en text, till exempel DEM-7KQ4-M2XP-9ABZ.",
+        "email": "Skriv en e-postadress som ser ut som namn@exempel.se.",
+        "language": "language är sv eller en.",
+        "profile": "profile är ett objekt med svar per fråga.",
+        "consents": 'consents är ett objekt som {"service": true}.',
+    }
+
+
+class LoginLinkBody(Body):
+    email: ShortText
+
+    messages: ClassVar[dict[str, str]] = {"email": "Skriv din e-postadress som en text."}
+
+
+class TokenBody(Body):
+    login_token: Annotated[StrictStr, Field(max_length=200)]
+
+    messages: ClassVar[dict[str, str]] = {
+        "login_token": "Skicka token från inloggningslänken som login_token."
+    }
+
+
+class CardBatchBody(Body):
+    unit: Annotated[StrictStr, Field(max_length=64, description="unit slug")]
+    guide: Annotated[StrictStr, Field(max_length=64)]
+    count: Annotated[StrictInt, Field(ge=1, le=10000)]
+    phase: Annotated[StrictStr, Field(max_length=64)] | None = None
+    expires: (
+        Annotated[
+            StrictStr,
+            Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", json_schema_extra={"format": "date"}),
+        ]
+        | None
+    ) = Field(None, description="the last day the cards work, YYYY-MM-DD")
+
+    messages: ClassVar[dict[str, str]] = {
+        "count": "count är ett heltal mellan 1 och 10000.",
+        "expires": "expires skrivs ÅÅÅÅ-MM-DD.",
+    }
+
+
+class CheckinAnswersBody(Body):
+    answers: dict[str, Any] = Field(
+        default_factory=dict, description="question id -> answer (null or left out: skipped)"
+    )
+
+    messages: ClassVar[dict[str, str]] = {
+        "answers": "answers är ett objekt med svar per fråga.",
+    }
+
+
+class NeedsBody(Body):
+    module: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    needs: Annotated[list[Annotated[StrictStr, Field(max_length=64)]], Field(max_length=50)]
+    enrolment: Id | None = Field(None, description="only with several guides that share a module")
+
+    messages: ClassVar[dict[str, str]] = {
+        "module": "Ange avsnittet i module.",
+        "needs": "needs är en lista med behovens id.",
+        "enrolment": "enrolment är id:t för en av dina guider.",
+    }
+
+
+class ContactRequestBody(Body):
+    phone: Annotated[StrictStr, Field(max_length=40)] | None = None
+    email: ShortText | None = Field(None, json_schema_extra={"format": "email"})
+    message: Text | None = None
+    consent: StrictBool = Field(False, description="consent to contact, given now")
+    enrolment: Id | None = Field(None, description="default: the newest")
+
+    messages: ClassVar[dict[str, str]] = {
+        "phone": "Skriv telefonnumret som en text, till exempel 070-123 45 67.",
+        "email": "Skriv en e-postadress som ser ut som namn@exempel.se.",
+        "message": "Meddelandet är en text på högst 2000 tecken.",
+        "enrolment": "enrolment är id:t för en av dina guider.",
+    }
+
+
+class AlertNoteBody(Body):
+    note: Text = ""
+
+    messages: ClassVar[dict[str, str]] = {"note": "note är en text på högst 2000 tecken."}
+
+
+# -- reading a body -----------------------------------------------------------------
+
+
+def parse_body(model: type[M], *, optional: bool = False) -> M:
+    """Return the request's JSON body as `model`, or raise the ApiError that says what is wrong.
+
+    With `optional`, an empty body is an empty object.
+    """
+    raw = request.get_data(cache=True)
+    if optional and not raw.strip():
+        data: Any = {}
+    else:
+        data = _loads(raw)
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_json", "Skicka ett JSON-objekt, till exempel {}.")
+    _check_storable(data)
+    try:
+        return model.model_validate(data)
+    except PydanticValidationError as error:
+        raise _refusal(model, error) from None
+
+
+def _loads(raw: bytes) -> Any:
+    try:
+        return json.loads(raw, parse_constant=_no_constant, parse_float=_finite_float)
+    except (ValueError, RecursionError):
+        # json's own errors are ValueErrors; a very deep nesting hits the recursion limit.
+        raise ApiError(
+            400, "invalid_json", "Kroppen är inte giltig JSON. Skicka ett JSON-objekt."
+        ) from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("number out of range")
+    return value
+
+
+def _check_storable(data: Any) -> None:
+    """Refuse nesting deeper than MAX_DEPTH and NUL characters anywhere, keys included."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise ApiError(400, "invalid_text", "Texten innehåller ett otillåtet tecken (NUL).")
+            continue
+        if isinstance(value, dict | list):
+            if depth > MAX_DEPTH:
+                raise ApiError(
+                    400, "invalid_json", f"JSON-kroppen får vara högst {MAX_DEPTH} nivåer djup."
+                )
+            items = list(value.items()) if isinstance(value, dict) else list(enumerate(value))
+            for key, item in items:
+                if isinstance(key, str) and "\x00" in key:
+                    raise ApiError(
+                        400, "invalid_text", "Texten innehåller ett otillåtet tecken (NUL)."
+                    )
+                stack.append((item, depth + 1))
+
+
+def _refusal(model: type[Body], error: PydanticValidationError) -> ApiError:
+    first = error.errors()[0]
+    location = [str(part) for part in first["loc"]]
+    field = location[0] if location else "body"
+    if first["type"] == "extra_forbidden":
+        return ApiError(
+            400,
+            "field_unknown",
+            f"Fältet {field} finns inte här. Se /api/v1/openapi.json.",
+            field=field,
+        )
+    code = f"{field}_missing" if first["type"] == "missing" else f"{field}_invalid"
+    message = model.messages.get(field) or (
+        f"Fältet {field} saknas." if first["type"] == "missing" else f"Fältet {field} har fel form."
+    )
+    return ApiError(400, code, message, field=".".join(location) or field)
+
+
+# -- query parameters ---------------------------------------------------------------
+
+
+def query_id(name: str) -> int | None:
+    """Return an id from the query string, None when absent; a 400 when it is no id of ours."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
+        raise ApiError(400, f"{name}_invalid", f"{name} är ett heltal från 1 till {MAX_ID}.")
+    return int(raw)
