@@ -215,22 +215,27 @@ def _relative_for(
     until a link mailed to the address proves it is theirs.
     """
     account = session.scalar(select(Relative).where(Relative.email == email))
-    if account is None:
-        relative = Relative(email=email, language=language, created_at=now)
-        try:
-            # Two first redemptions with one new address at once: the second is pending.
-            with session.begin_nested():
-                session.add(relative)
-                session.flush()
-            return relative, None
-        except IntegrityError:
-            account = session.scalar(select(Relative).where(Relative.email == email))
-            if account is None:
-                raise
-    pending = Relative(email=None, claimed_email=email, language=language, created_at=now)
-    session.add(pending)
-    session.flush()
-    return pending, account
+    try:
+        # The same statements on both paths, so their time does not tell them apart.
+        with session.begin_nested():
+            relative = _new_relative(email, account is not None, language, now)
+            session.add(relative)
+            session.flush()
+    except IntegrityError:
+        # Two first redemptions with one new address at once: the second is pending.
+        account = session.scalar(select(Relative).where(Relative.email == email))
+        if account is None:
+            raise
+        relative = _new_relative(email, True, language, now)
+        session.add(relative)
+        session.flush()
+    return relative, account
+
+
+def _new_relative(email: str, pending: bool, language: str, now: datetime) -> Relative:
+    if pending:
+        return Relative(email=None, claimed_email=email, language=language, created_at=now)
+    return Relative(email=email, language=language, created_at=now)
 
 
 def attach_pending(session: Session, pending: Relative, account: Relative, now: datetime) -> None:
