@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import secrets
 from collections.abc import Callable
@@ -10,14 +12,22 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import abort, current_app, g, redirect, request, session, url_for
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from guide.accounts import AccountError, hash_token, normalise_email
 from guide.exceptions import GuideError
 from guide.extensions import db
 from guide.mailer import queue_message
-from guide.models import ApiToken, LoginToken, OutboxMessage, Relative, StaffRole, StaffUser
+from guide.models import (
+    ApiToken,
+    LoginLinkRequest,
+    LoginToken,
+    OutboxMessage,
+    Relative,
+    StaffRole,
+    StaffUser,
+)
 from guide.models.base import utcnow
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -125,34 +135,70 @@ def request_login_link(session_: Session, raw_email: str, now: datetime) -> Outb
     """Queue a login-link mail for the address if it has an account and is under its limit.
 
     The caller answers the same whatever happens here (202, "if the address is
-    ours, a link is on its way"), so neither an unknown address nor the limit shows.
+    ours, a link is on its way"), so neither an unknown address nor the limit
+    shows; and the work is the same too: every request is counted, known or not.
     """
     try:
         email = normalise_email(raw_email)
     except AccountError:
-        return None
-    relative = session_.scalar(select(Relative).where(Relative.email == email))
-    if relative is None or relative.deleted_at is not None:
-        return None
+        email = raw_email.strip().lower()[:320]
+    digest = _address_hash(email)
+    over_limit = False
     for most, period in LOGIN_LINK_LIMITS:
         recent = session_.scalar(
             select(func.count())
-            .select_from(OutboxMessage)
+            .select_from(LoginLinkRequest)
             .where(
-                OutboxMessage.relative_id == relative.id,
-                OutboxMessage.kind == "login",
-                OutboxMessage.created_at > now - period,
+                LoginLinkRequest.address_hash == digest,
+                LoginLinkRequest.mailed.is_(True),
+                LoginLinkRequest.requested_at > now - period,
             )
         )
-        if (recent or 0) >= most:
-            return None
-    return queue_message(
-        session_,
-        kind="login",
-        relative=relative,
-        key=f"login:{relative.id}:{now.timestamp()}",
-        now=now,
+        over_limit = over_limit or (recent or 0) >= most
+    longest = max(period for _, period in LOGIN_LINK_LIMITS)
+    session_.execute(delete(LoginLinkRequest).where(LoginLinkRequest.requested_at <= now - longest))
+    relative = session_.scalar(select(Relative).where(Relative.email == email))
+    sendable = not over_limit and relative is not None and relative.deleted_at is None
+    session_.add(LoginLinkRequest(address_hash=digest, requested_at=now, mailed=sendable))
+    # Queue the mail, or do the very same statements and take them back, so that the
+    # database work (and so the time) does not tell a known address from an unknown.
+    with session_.begin_nested() as savepoint:
+        if sendable and relative is not None:
+            message = queue_message(
+                session_,
+                kind="login",
+                relative=relative,
+                key=f"login:{relative.id}:{now.timestamp()}",
+                now=now,
+            )
+        else:
+            _rehearse_queueing(session_, email, now)
+            savepoint.rollback()
+            message = None
+    return message
+
+
+def _rehearse_queueing(session_: Session, email: str, now: datetime) -> None:
+    """Run what `queue_message` runs for a login link; the caller rolls it back."""
+    key = f"login:rehearsal:{now.timestamp()}"
+    session_.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
+    session_.add(
+        OutboxMessage(
+            idempotency_key=key,
+            kind="login",
+            recipient=email,
+            payload={},
+            next_attempt_at=now,
+            created_at=now,
+        )
     )
+    session_.flush()
+
+
+def _address_hash(email: str) -> str:
+    """A keyed hash of an address: the table of requests holds no address that can be read."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, email.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
 
 
 def login_link_lifetime() -> timedelta:

@@ -13,7 +13,13 @@ from guide.models.journey import (
     Release,
 )
 from guide.models.mail import CapturedMail, OutboxMessage
-from guide.models.relatives import Consent, ConsentPurpose, LoginToken, Relative
+from guide.models.relatives import (
+    Consent,
+    ConsentPurpose,
+    LoginLinkRequest,
+    LoginToken,
+    Relative,
+)
 
 __all__ = [
     "Alert",
@@ -30,6 +36,7 @@ __all__ = [
     "Enrolment",
     "Event",
     "LocalFactValue",
+    "LoginLinkRequest",
     "LoginToken",
     "ModuleVersion",
     "NeedTick",

@@ -84,3 +84,20 @@ class LoginToken(db.Model):
     attach_relative_id: Mapped[int | None] = mapped_column(ForeignKey("relative.id"))
 
     relative: Mapped[Relative] = relationship(foreign_keys=[relative_id])
+
+
+class LoginLinkRequest(db.Model):
+    """One request for a login link, known address or not, kept for a day for the limit.
+
+    Only a keyed hash of the address is kept, never the address itself. Writing one
+    for every request also gives known and unknown addresses the same work to do.
+    """
+
+    __tablename__ = "login_link_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address_hash: Mapped[str] = mapped_column(String(64), index=True)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # Only requests that sent a mail count towards the limit: one held back does not
+    # push the owner's next request further away.
+    mailed: Mapped[bool] = mapped_column(default=False)

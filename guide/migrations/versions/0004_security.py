@@ -1,6 +1,6 @@
 """security: pending accounts, proved addresses, session versions, deactivated staff
 
-A card proves a card, not an address: a redemption with an address that has an
+Login-link requests are counted per (hashed) address. A card proves a card, not an address: a redemption with an address that has an
 account makes a pending account (claimed_email) that a mailed link attaches
 (login_token.attach_relative_id). Sessions carry a version so logout and
 deactivation end every copy of a cookie; tokens from a redemption say they did
@@ -23,6 +23,17 @@ depends_on = None
 
 
 def upgrade():
+    op.create_table('login_link_request',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('address_hash', sa.String(length=64), nullable=False),
+    sa.Column('requested_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('mailed', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_login_link_request'))
+    )
+    with op.batch_alter_table('login_link_request', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_login_link_request_address_hash'), ['address_hash'], unique=False)
+        batch_op.create_index(batch_op.f('ix_login_link_request_requested_at'), ['requested_at'], unique=False)
+
     with op.batch_alter_table('relative', schema=None) as batch_op:
         batch_op.add_column(sa.Column('claimed_email', sa.String(length=320), nullable=True))
         batch_op.add_column(sa.Column('email_proved_at', sa.DateTime(timezone=True), nullable=True))
@@ -70,3 +81,8 @@ def downgrade():
         batch_op.drop_column('session_version')
         batch_op.drop_column('email_proved_at')
         batch_op.drop_column('claimed_email')
+
+    with op.batch_alter_table('login_link_request', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_login_link_request_requested_at'))
+        batch_op.drop_index(batch_op.f('ix_login_link_request_address_hash'))
+    op.drop_table('login_link_request')
