@@ -227,7 +227,7 @@ def _refusal(model: type[Body], error: PydanticValidationError) -> ApiError:
 def query_id(name: str) -> int | None:
     """Return an id from the query string, None when absent; a 400 when it is no id of ours."""
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return None
     if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
         raise ApiError(400, f"{name}_invalid", f"{name} är ett heltal från 1 till {MAX_ID}.")

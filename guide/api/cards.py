@@ -121,7 +121,7 @@ def list_cards():  # type: ignore[no-untyped-def]
     scope = _scope(g.api_staff)
     status_value = request.args.get("status")
     status = None
-    if status_value:
+    if status_value is not None:
         try:
             status = CardStatus(status_value)
         except ValueError:

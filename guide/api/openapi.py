@@ -27,7 +27,22 @@ SCHEMAS: dict[str, Any] = {"Error": ERROR_SCHEMA}
 
 
 def document(path: str, method: str, spec: dict[str, Any]) -> None:
-    """Add one operation to the document; called by each route module at import."""
+    """Add one operation to the document; called by each route module at import.
+
+    The answers every operation of its kind can give are added where the spec does
+    not name them itself: 401 behind a token, 400 for bad input, 404 for a path id,
+    413 for a body over the size limit.
+    """
+    responses = spec.setdefault("responses", {})
+    parameters = spec.get("parameters", [])
+    if spec.get("security"):
+        responses.setdefault("401", error_response("unauthorized: no valid bearer token"))
+    if spec.get("requestBody") or parameters:
+        responses.setdefault("400", error_response("the request is not valid (see message)"))
+    if spec.get("requestBody"):
+        responses.setdefault("413", error_response("the body is larger than the API takes"))
+    if any(parameter.get("in") == "path" for parameter in parameters):
+        responses.setdefault("404", error_response("not found, or not yours"))
     PATHS.setdefault(path, {})[method.lower()] = spec
 
 

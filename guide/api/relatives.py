@@ -7,7 +7,14 @@ from flask import current_app, g, jsonify
 from guide.accounts import RELATIVE_TOKEN_LIFETIME, issue_api_token
 from guide.api import api
 from guide.api.auth import ApiError, relative_token_required
-from guide.api.bodies import ActivationBody, LoginLinkBody, TokenBody, parse_body, query_id
+from guide.api.bodies import (
+    MAX_ID,
+    ActivationBody,
+    LoginLinkBody,
+    TokenBody,
+    parse_body,
+    query_id,
+)
 from guide.api.openapi import document, error_response, json_body, json_response
 from guide.auth import LoginLinkError, bearer_token, request_login_link, use_login_token
 from guide.background_mail import send_after_request
@@ -236,7 +243,13 @@ document(
         "summary": "A released module, rendered HTML with local facts filled in; opening it marks it read",
         "security": [{"bearer": []}],
         "parameters": [
-            {"name": "module_id", "in": "path", "required": True, "schema": {"type": "string"}}
+            {"name": "module_id", "in": "path", "required": True, "schema": {"type": "string"}},
+            {
+                "name": "enrolment",
+                "in": "query",
+                "description": "only with several guides that share a module id",
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+            },
         ],
         "responses": {
             "200": json_response("The module"),
