@@ -66,8 +66,9 @@ def card_json(card: Card, today: date) -> dict[str, object]:
 @api.post("/cards")
 @staff_token_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
 def create_cards():  # type: ignore[no-untyped-def]
-    body = parse_body(CardBatchBody)
     staff: StaffUser = g.api_staff
+    _scope(staff)  # who may, before what they sent
+    body = parse_body(CardBatchBody)
     unit = _unit_for(staff, body.unit)
     guide = current_library().guides.get(body.guide)
     if guide is None:
