@@ -200,9 +200,11 @@ def contact():  # type: ignore[no-untyped-def]
             enrolments=enrolments,
             guides=guides,
             form=form,
-            email=form.get("email", relative.email or "")
+            # A pending account (a card used with a known address) offers the address
+            # typed at the card, as a new account does: the page must not tell them apart.
+            email=form.get("email", relative.email or relative.claimed_email or "")
             if request.method == "POST"
-            else relative.email or "",
+            else relative.email or relative.claimed_email or "",
             errors=errors,
             has_consent=relative.consent(ConsentPurpose.CONTACT),
             consent_text=CONSENT_TEXTS[ConsentPurpose.CONTACT],
