@@ -182,6 +182,7 @@ def redeem_card(
             payload={"enrolment_id": enrolment.id},
             now=now,
         )
+        enrolment.notified_phase = enrolment.current_phase
         session.commit()
     except IntegrityError:
         session.rollback()

@@ -39,7 +39,7 @@ def start_scheduler(app: Flask) -> Iterator[str]:
     if not app.config["GUIDE_RUN_SCHEDULER"]:
         yield "Scheduler: off here (GUIDE_RUN_SCHEDULER=0); run `guide scheduler run` beside it"
         return
-    from scheduler.runner import INTERVAL_SECONDS, start_in_background
+    from scheduler.runner import interval_of, start_in_background
 
     start_in_background(app)
-    yield f"Scheduler: releases modules and sends e-mail every {INTERVAL_SECONDS} s"
+    yield f"Scheduler: releases modules and sends e-mail every {interval_of(app)} s"
