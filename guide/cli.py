@@ -239,8 +239,14 @@ def register_commands(app: Flask) -> None:
 
 def _create_app() -> Flask:
     from guide import create_app
+    from guide.config import ConfigError
+    from guide.urls import BaseUrlError
 
-    return create_app()
+    try:
+        return create_app()
+    except (ConfigError, BaseUrlError) as error:
+        # A setting an operator can fix: say which and why, not a traceback.
+        raise click.ClickException(str(error)) from None
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False)
