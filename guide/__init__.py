@@ -11,13 +11,17 @@ def create_app() -> Flask:
     There is deliberately no way to hand in configuration here: tests set the same
     environment variables a deployment sets, so they run what people run.
     """
+    import os
+
     from guide import errors, security, urls
     from guide.cli import register_commands
     from guide.config import PACKAGE_ROOT, config_from_environment
     from guide.content.library import init_library
     from guide.extensions import babel, csrf, db, limiter, mail, migrate, select_locale
 
-    app = urls.GuideFlask(__name__, instance_relative_config=True)
+    # GUIDE_INSTANCE_DIR moves the instance folder (SQLite, secret key, demo card sheets).
+    instance = os.environ.get("GUIDE_INSTANCE_DIR") or None
+    app = urls.GuideFlask(__name__, instance_path=instance, instance_relative_config=True)
     app.config.from_mapping(config_from_environment(app.instance_path))
     urls.init_app(app)
 

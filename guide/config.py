@@ -52,9 +52,10 @@ class ConfigError(ValueError):
 
 def config_from_environment(instance_path: str) -> dict[str, Any]:
     """Return the Flask configuration for this process, read from the environment."""
-    database_url = os.environ.get("GUIDE_DATABASE_URL") or (
-        f"sqlite:///{Path(instance_path) / 'guide.sqlite3'}"
-    )
+    database_url = os.environ.get("GUIDE_DATABASE_URL")
+    if not database_url:
+        Path(instance_path).mkdir(parents=True, exist_ok=True)  # SQLite creates no folders
+        database_url = f"sqlite:///{Path(instance_path) / 'guide.sqlite3'}"
     if database_url.startswith("postgresql://"):
         # SQLAlchemy's default PostgreSQL driver is psycopg2; we ship psycopg 3.
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]

@@ -97,7 +97,9 @@ def _demo_cards(app: Flask, organisation: Organisation) -> Iterator[str]:
         else:
             batch = session.get(CardBatch, unused.batch_id)
         assert batch is not None
-        pdf = Path(app.instance_path) / f"demo-kort-{guide.id}.pdf"
+        folder = Path(app.instance_path)
+        folder.mkdir(parents=True, exist_ok=True)
+        pdf = folder / f"demo-kort-{guide.id}.pdf"
         with pdf.open("wb") as handle:
             write_cards_pdf((c for c in printable_cards(session, library, batch)), handle)
         code = session.scalar(

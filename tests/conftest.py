@@ -156,6 +156,7 @@ def make_app(
     content_dir: Path,
     app_environment: dict[str, str],
     monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> Iterator[Callable[..., Flask]]:
     """Return a function that builds the app from the environment, as `guide serve` does.
 
@@ -164,12 +165,14 @@ def make_app(
     """
     contexts: list[Any] = []
     apps: list[Flask] = []
+    instance_dir = tmp_path / "instance"  # never the checkout's own
 
     def build(**variables: str) -> Flask:
         set_environment(
             monkeypatch,
             {
                 "GUIDE_DATABASE_URL": database_url,
+                "GUIDE_INSTANCE_DIR": str(instance_dir),
                 "GUIDE_CONTENT_DIR": str(content_dir),
                 **app_environment,
                 **variables,
