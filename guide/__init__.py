@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Flask
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the application: configuration, extensions, content library and blueprints."""
-    from guide import background_mail, errors, security
+def create_app() -> Flask:
+    """Build the application from the environment, exactly as every deployment does.
+
+    There is deliberately no way to hand in configuration here: tests set the same
+    environment variables a deployment sets, so they run what people run.
+    """
+    import os
+
+    from guide import background_mail, errors, security, urls
     from guide.cli import register_commands
     from guide.config import PACKAGE_ROOT, config_from_environment
     from guide.content.library import init_library
     from guide.extensions import babel, csrf, db, limiter, mail, migrate, select_locale
 
-    app = Flask(__name__, instance_relative_config=True)
+    # GUIDE_INSTANCE_DIR moves the instance folder (SQLite, secret key, demo card sheets).
+    instance = os.environ.get("GUIDE_INSTANCE_DIR") or None
+    app = urls.GuideFlask(__name__, instance_path=instance, instance_relative_config=True)
     app.config.from_mapping(config_from_environment(app.instance_path))
-    if test_config:
-        app.config.from_mapping(test_config)
+    urls.init_app(app)
     # Before any route exists: every <int:...> in a URL fits the database's integers.
     app.url_map.converters["int"] = security.DatabaseIdConverter
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from guide.models import ApiToken, Organisation, StaffRole, StaffUser, Unit
 
 # Argon2id with the library's defaults (RFC 9106 low-memory profile): memory-hard.
-# Tests may lower the cost through ARGON2_PARAMS; production keeps the defaults.
+# GUIDE_ARGON2_* may change the cost (the tests lower it to stay fast).
 _default_hasher = PasswordHasher()
 
 

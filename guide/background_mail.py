@@ -95,10 +95,8 @@ class BackgroundSender:
     def _send(self, message_id: int) -> None:
         from guide.mailer import send_now
 
-        # A request context for GUIDE_BASE_URL, so the links in the mail are built as the
-        # request would have built them. (Once url_for builds from GUIDE_BASE_URL outside
-        # requests too, issue #9, an app context is enough here.)
-        with self.app.test_request_context(base_url=self.app.config["GUIDE_BASE_URL"]):
+        # An app context is enough: links are built from GUIDE_BASE_URL (guide/urls.py).
+        with self.app.app_context():
             try:
                 message = db.session.get(OutboxMessage, message_id)
                 if message is not None:

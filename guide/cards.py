@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, url_for
 from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
@@ -176,7 +176,8 @@ def revoke_card(session: Session, card: Card, now: datetime) -> None:
 
 
 def activation_url(code: str) -> str:
-    return f"{current_app.config['GUIDE_BASE_URL']}/aktivera?kod={code}"
+    """Return the address a card's QR code opens: the activation page with the code filled in."""
+    return url_for("public.activate", kod=code, _external=True)
 
 
 # A web download draws at most this many cards (about ten seconds); larger batches come in parts.

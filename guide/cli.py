@@ -158,7 +158,7 @@ def staff_create(org_slug: str | None, unit_slug: str | None, email: str, role: 
 @click.option("--revoke", is_flag=True, help="Revoke every API token of the account instead.")
 def staff_token(email: str, revoke: bool) -> None:
     """Print a new API token for a staff account (it expires after GUIDE_STAFF_TOKEN_DAYS)."""
-    from guide.accounts import issue_api_token, revoke_api_tokens, staff_token_lifetime
+    from guide.accounts import issue_api_token, revoke_api_tokens
     from guide.extensions import db
     from guide.models.base import utcnow
 
@@ -173,8 +173,7 @@ def staff_token(email: str, revoke: bool) -> None:
         raise click.ClickException(f"The account {account.email} is deactivated.")
     token = issue_api_token(db.session, now, staff=account)
     db.session.commit()
-    click.echo(token)
-    click.echo(f"Valid for {staff_token_lifetime().days} days.", err=True)
+    click.echo(token)  # alone, so that scripts can take it as it is
 
 
 @staff.command("deactivate")
@@ -270,8 +269,14 @@ def register_commands(app: Flask) -> None:
 
 def _create_app() -> Flask:
     from guide import create_app
+    from guide.config import ConfigError
+    from guide.urls import BaseUrlError
 
-    return create_app()
+    try:
+        return create_app()
+    except (ConfigError, BaseUrlError) as error:
+        # A setting an operator can fix: say which and why, not a traceback.
+        raise click.ClickException(str(error)) from None
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False)

@@ -16,14 +16,14 @@ def scheduler() -> None:
 
 @scheduler.command("run")
 def scheduler_run() -> None:
-    """Run release and delivery passes every half minute until stopped."""
-    from scheduler.runner import INTERVAL_SECONDS, run_blocking
+    """Run release and delivery passes every GUIDE_SCHEDULER_INTERVAL seconds until stopped."""
+    from scheduler.runner import interval_of, run_blocking
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     run_blocking(
         app,
         started=lambda: click.echo(
-            f"Releasing due modules and sending e-mail every {INTERVAL_SECONDS} s; Ctrl+C stops."
+            f"Releasing due modules and sending e-mail every {interval_of(app)} s; Ctrl+C stops.",
         ),
     )
 
@@ -73,8 +73,16 @@ def scheduler_tick(when: str | None) -> None:
     delivered = deliver_outbox(db.session, now)
     click.echo(
         f"{now.isoformat()}: sent {delivered.sent} e-mail(s); {delivered.retrying} to retry; "
-        f"{delivered.failed} failed"
+        f"{delivered.failed} failed; {delivered.unrenderable} could not be rendered"
     )
+    problems = []
     if released.failed:
         failed = ", ".join(str(enrolment_id) for enrolment_id in released.failed)
-        raise click.ClickException(f"Enrolments that could not be advanced (see the log): {failed}")
+        problems.append(f"enrolments that could not be advanced: {failed}")
+    if delivered.unrenderable:
+        problems.append(
+            f"{delivered.unrenderable} e-mail(s) could not be rendered; they wait for a fixed "
+            "release or an admin's retry at /admin/e-post/"
+        )
+    if problems:
+        raise click.ClickException("A fault in Lots (see the log): " + "; ".join(problems))

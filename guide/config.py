@@ -19,11 +19,43 @@ def _flag(name: str, default: bool) -> bool:
     return raw.strip().lower() not in ("0", "false", "no", "off")
 
 
+def _number(name: str, default: int | float, minimum: float = 0) -> Any:
+    """Read a number from the environment; a wrong one stops the start with a reason."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = type(default)(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not '{raw}'.") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, not {raw}.")
+    return value
+
+
+def _argon2_params() -> dict[str, int] | None:
+    params = {
+        key: _number(name, 0, minimum=1)
+        for key, name in (
+            ("time_cost", "GUIDE_ARGON2_TIME_COST"),
+            ("memory_cost", "GUIDE_ARGON2_MEMORY_KIB"),
+            ("parallelism", "GUIDE_ARGON2_PARALLELISM"),
+        )
+        if os.environ.get(name)
+    }
+    return params or None
+
+
+class ConfigError(ValueError):
+    """An environment variable holds a value the service cannot run with."""
+
+
 def config_from_environment(instance_path: str) -> dict[str, Any]:
     """Return the Flask configuration for this process, read from the environment."""
-    database_url = os.environ.get("GUIDE_DATABASE_URL") or (
-        f"sqlite:///{Path(instance_path) / 'guide.sqlite3'}"
-    )
+    database_url = os.environ.get("GUIDE_DATABASE_URL")
+    if not database_url:
+        Path(instance_path).mkdir(parents=True, exist_ok=True)  # SQLite creates no folders
+        database_url = f"sqlite:///{Path(instance_path) / 'guide.sqlite3'}"
     if database_url.startswith("postgresql://"):
         # SQLAlchemy's default PostgreSQL driver is psycopg2; we ship psycopg 3.
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
@@ -50,18 +82,25 @@ def config_from_environment(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": base_url.startswith("https://"),
         "PERMANENT_SESSION_LIFETIME": 60 * 60 * 8,
-        "STAFF_SESSION_IDLE_MINUTES": int(os.environ.get("GUIDE_STAFF_IDLE_MINUTES", "30")),
+        "STAFF_SESSION_IDLE_MINUTES": _number("GUIDE_STAFF_IDLE_MINUTES", 30),
         "WTF_CSRF_TIME_LIMIT": None,
         "BABEL_DEFAULT_LOCALE": "sv",
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("GUIDE_TIMEZONE", "Europe/Stockholm"),
         "RATELIMIT_STORAGE_URI": os.environ.get("GUIDE_RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "GUIDE_LOGIN_LINK_MINUTES": 30,
-        "GUIDE_STAFF_TOKEN_DAYS": int(os.environ.get("GUIDE_STAFF_TOKEN_DAYS", "90")),
+        "GUIDE_STAFF_TOKEN_DAYS": _number("GUIDE_STAFF_TOKEN_DAYS", 90, minimum=1),
         # Request bodies: generous for forms, small for the JSON API.
-        "MAX_CONTENT_LENGTH": int(os.environ.get("GUIDE_MAX_FORM_BYTES", str(1024 * 1024))),
-        "GUIDE_MAX_JSON_BYTES": int(os.environ.get("GUIDE_MAX_JSON_BYTES", str(64 * 1024))),
-        "GUIDE_DEMO": False,
+        "MAX_CONTENT_LENGTH": _number("GUIDE_MAX_FORM_BYTES", 1024 * 1024, minimum=1024),
+        "GUIDE_MAX_JSON_BYTES": _number("GUIDE_MAX_JSON_BYTES", 64 * 1024, minimum=1024),
+        # `guide serve --demo` turns this on; a demo run under gunicorn sets GUIDE_DEMO=1.
+        "GUIDE_DEMO": _flag("GUIDE_DEMO", False),
+        "GUIDE_SCHEDULER_INTERVAL": _number("GUIDE_SCHEDULER_INTERVAL", 30, minimum=1),
+        "GUIDE_SMTP_TIMEOUT": _number("GUIDE_SMTP_TIMEOUT", 30.0, minimum=0.1),
+        # How many proxies in front of the service to believe about client and scheme.
+        "GUIDE_PROXY_HOPS": _number("GUIDE_PROXY_HOPS", 0),
+        # Argon2id's cost for staff passwords; the defaults are argon2-cffi's (RFC 9106).
+        "ARGON2_PARAMS": _argon2_params(),
     }
 
 

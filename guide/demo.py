@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, url_for
 from sqlalchemy import select
 
 from guide.accounts import create_organisation, create_staff, create_unit, get_unit
@@ -68,7 +68,11 @@ def create_demo(app: Flask) -> Iterator[str]:
     for email, role, _unit in DEMO_ACCOUNTS:
         if session.scalar(select(StaffUser).where(StaffUser.email == email)):
             yield f"  {role.value:10} {email}"
-    yield f"Staff log in at {app.config['GUIDE_BASE_URL']}/personal/logga-in"
+    yield f"Staff log in at {url_for('staff.login', _external=True)}"
+    yield ""
+    yield "Let days pass (in another shell, same folder and settings), then read the mail:"
+    yield "  guide scheduler tick --now 2026-12-24T09:00     (local time; any moment to come)"
+    yield f"  {url_for('inbox.index', _external=True)}"
 
 
 def _demo_cards(app: Flask, organisation: Organisation) -> Iterator[str]:
@@ -78,7 +82,7 @@ def _demo_cards(app: Flask, organisation: Organisation) -> Iterator[str]:
     session = db.session
     library = current_library()
     unit = get_unit(session, organisation, "anhorigstod")
-    yield "Demo cards (try one at " + app.config["GUIDE_BASE_URL"] + "/aktivera):"
+    yield f"Demo cards (try one at {url_for('public.activate', _external=True)}):"
     for guide in library.guides.values():
         unused = session.scalar(
             select(Card).where(
@@ -93,7 +97,9 @@ def _demo_cards(app: Flask, organisation: Organisation) -> Iterator[str]:
         else:
             batch = session.get(CardBatch, unused.batch_id)
         assert batch is not None
-        pdf = Path(app.instance_path) / f"demo-kort-{guide.id}.pdf"
+        folder = Path(app.instance_path)
+        folder.mkdir(parents=True, exist_ok=True)
+        pdf = folder / f"demo-kort-{guide.id}.pdf"
         with pdf.open("wb") as handle:
             write_cards_pdf((c for c in printable_cards(session, library, batch)), handle)
         code = session.scalar(

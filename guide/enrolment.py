@@ -198,6 +198,7 @@ def redeem_card(
                 payload={"enrolment_id": enrolment.id, "pending_relative_id": relative.id},
                 now=now,
             )
+        enrolment.notified_phase = enrolment.current_phase
         session.commit()
     except IntegrityError:
         session.rollback()

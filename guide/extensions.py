@@ -36,8 +36,15 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 def select_locale() -> str:
-    """Pick the language: the relative's choice in the session, else the browser's, else Swedish."""
-    from flask import session
+    """Pick the language: the relative's choice in the session, else the browser's, else Swedish.
+
+    Outside a request (a command, a scheduler thread) there is nobody to ask: Swedish,
+    unless the caller chose with `force_locale` (mail to a relative does).
+    """
+    from flask import has_request_context, session
+
+    if not has_request_context():
+        return "sv"
 
     chosen = session.get("language")
     if chosen in ("sv", "en"):

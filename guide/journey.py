@@ -201,15 +201,23 @@ def queue_notice(
     if not releases and not checkins:
         return None
     parts = [f"r{r.id}" for r in releases] + [f"c{c.id}" for c in checkins]
-    return queue_message(
+    payload: dict[str, Any] = {
+        "releases": [r.id for r in releases],
+        "checkins": [c.id for c in checkins],
+    }
+    # A check-in answer or a phase's end moved the journey on since the last e-mail.
+    phase = enrolment.current_phase
+    if enrolment.notified_phase is not None and enrolment.notified_phase != phase:
+        payload["new_phase"] = phase
+    message = queue_message(
         session,
         kind="notice",
         relative=enrolment.relative,
         key=f"notice:{enrolment.id}:{'-'.join(parts)}",
         enrolment=enrolment,
-        payload={
-            "releases": [r.id for r in releases],
-            "checkins": [c.id for c in checkins],
-        },
+        payload=payload,
         now=now,
     )
+    if message is not None:
+        enrolment.notified_phase = phase
+    return message

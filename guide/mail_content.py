@@ -18,10 +18,6 @@ from guide.local_facts import local_values
 from guide.models import CheckinInstance, Enrolment, OutboxMessage, Relative, Release
 
 
-def _external(endpoint: str, **values: Any) -> str:
-    return current_app.config["GUIDE_BASE_URL"] + url_for(endpoint, **values)
-
-
 def _login_url(
     session: Session,
     relative: Relative,
@@ -31,7 +27,7 @@ def _login_url(
 ) -> str:
     lifetime = login_link_lifetime() if requested else mail_link_lifetime()
     token = create_login_token(session, relative, now, lifetime, attach=attach)
-    return _external("public.login_with_token", token=token)
+    return url_for("public.login_with_token", token=token, _external=True)
 
 
 def prefetch(session: Session, messages: Iterable[OutboxMessage]) -> list[object]:
@@ -159,9 +155,16 @@ def _notice(
             item["html"] = render_markdown(item["body"], values, library.local_facts)
             item["plain"] = render_plain(item["body"], values, library.local_facts)
         modules.append(item)
+    new_phase = message.payload.get("new_phase")
     return {
         "subject": _("Nytt avsnitt i din guide") if releases else _("Några frågor till dig"),
         "guide_title": guide.title.get(language),
+        # A sensitive guide's phases say too much about the relative's life to mail them.
+        "new_phase": (
+            guide.phase(new_phase).title.get(language)
+            if new_phase and not guide.sensitive and guide.has_phase(new_phase)
+            else None
+        ),
         "modules": modules,
         "checkins": [
             guide.checkin(c.checkin_id).title.get(language)
@@ -183,5 +186,7 @@ def _alert(
     # Sent to staff: no personal details, only a link to the queue.
     return {
         "subject": _("Brådskande: en anhörig behöver kontakt"),
-        "queue_url": _external("staff_followup.alert", alert_id=message.payload["alert_id"]),
+        "queue_url": url_for(
+            "staff_followup.alert", alert_id=message.payload["alert_id"], _external=True
+        ),
     }

@@ -5,6 +5,10 @@ Every message goes through the outbox, so a mail server that fails never loses o
 is impossible), `deliver_due` claims rows and sends them over one SMTP connection, and
 `send_now` does the same at once for messages a person is waiting for (login links,
 the welcome e-mail).
+
+A message that cannot be rendered is a fault in Lots, not in the mail server: it is
+logged once with its traceback, set aside as `unrenderable`, and tried again only when
+a new release of the code runs or an admin asks for it; the rest of its batch goes on.
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale
@@ -29,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from guide.models import CapturedMail, Enrolment, OutboxMessage, Relative, StaffUser
 from guide.models.base import utcnow
+from guide.release import code_release
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +42,6 @@ CLAIM_TIMEOUT = timedelta(minutes=10)
 MAX_ATTEMPTS = 12
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=6)
-# How long to wait for the mail server to answer at each step before trying later.
-SMTP_TIMEOUT_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,7 @@ def undelivered_messages(organisation_id: int | None) -> Select[tuple[OutboxMess
         .outerjoin(Relative, Relative.id == OutboxMessage.relative_id)
         .where(
             or_(
-                OutboxMessage.status == "failed",
+                OutboxMessage.status.in_(("failed", UNRENDERABLE)),
                 (OutboxMessage.status != "sent") & (OutboxMessage.attempts > 0),
             )
         )
@@ -168,18 +170,17 @@ def render_outbox_message(session: Session, message: OutboxMessage, now: datetim
         html = render_template(f"email/{message.kind}.html", **context)
     headers = {"Message-ID": message_id(message)}
     if relative is not None:
-        link = _external("public.unsubscribe", token=unsubscribe_token(relative))
+        link = url_for("public.unsubscribe", token=unsubscribe_token(relative), _external=True)
         headers["List-Unsubscribe"] = f"<{link}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     return RenderedMail(subject, text, html, headers)
 
 
-def _external(endpoint: str, **values: Any) -> str:
-    base = current_app.config["GUIDE_BASE_URL"]
-    return base + url_for(endpoint, _external=False, **values)
-
-
 # -- sending ------------------------------------------------------------------------
+
+
+# A message set aside because rendering it failed: a fault in the code, not the server.
+UNRENDERABLE = "unrenderable"
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,7 @@ class Delivery:
     sent: int
     retrying: int  # a temporary failure: back in the outbox for a later attempt
     failed: int  # stopped for good: a permanent refusal, or too many attempts
+    unrenderable: int = 0  # could not be rendered: waits for a new release or an admin
 
 
 def classify_failure(error: BaseException) -> Exception:
@@ -308,9 +310,15 @@ def _send_claimed(session: Session, messages: list[OutboxMessage], now: datetime
             # A savepoint: a failed render undoes only its own writes (its login token).
             with session.begin_nested():
                 rendered.append((message.id, _flask_mail_message(session, message, now)))
-        except Exception as error:  # a template bug must not block the rest of the batch
-            log.exception("Could not render outbox message %s", message.id)
-            outcomes[_mark_failed(session, message.id, now, f"rendering failed: {error}")] += 1
+        except Exception:  # a fault in Lots must not block the rest of the batch
+            log.exception(
+                "Could not render outbox message %s (%s); it waits for a new release of "
+                "the code or an admin's retry",
+                message.id,
+                message.kind,
+            )
+            _set_aside_unrenderable(session, message.id, now)
+            outcomes[UNRENDERABLE] += 1
     del loaded  # rendered: the prefetched rows may go
     session.commit()
     if rendered:
@@ -323,6 +331,7 @@ def _send_claimed(session: Session, messages: list[OutboxMessage], now: datetime
         sent=outcomes["sent"],
         retrying=outcomes["pending"],
         failed=outcomes["failed"],
+        unrenderable=outcomes[UNRENDERABLE],
     )
 
 
@@ -395,7 +404,7 @@ class _TimedConnection(Connection):
 
     def configure_host(self) -> smtplib.SMTP:
         state = self.mail
-        timeout = current_app.config.get("GUIDE_SMTP_TIMEOUT", SMTP_TIMEOUT_SECONDS)
+        timeout = current_app.config["GUIDE_SMTP_TIMEOUT"]
         factory = smtplib.SMTP_SSL if state.use_ssl else smtplib.SMTP
         host = factory(state.server, state.port, timeout=timeout)
         host.set_debuglevel(int(state.debug))
@@ -412,7 +421,7 @@ def _smtp_connection() -> Connection:
 
 def message_id(message: OutboxMessage) -> str:
     """Return the Message-ID of a message: the same at every attempt, from its idempotency key."""
-    host = urlsplit(current_app.config["GUIDE_BASE_URL"]).hostname or "localhost"
+    host = current_app.base_url().host  # type: ignore[attr-defined]
     local = re.sub(r"[^A-Za-z0-9_-]+", ".", message.idempotency_key).strip(".")
     return f"<{local}@{host}>"
 
@@ -448,6 +457,44 @@ def _mark_sent(session: Session, message_ids: list[int], now: datetime) -> None:
                 status="sent", sent_at=now, attempts=OutboxMessage.attempts + 1, last_error=None
             )
         )
+
+
+def _set_aside_unrenderable(session: Session, message_id: int, now: datetime) -> None:
+    """Keep a message that could not be rendered until different code runs.
+
+    Retrying it like a 451 would fail the same way at every pass, fill the log and
+    hide the fault behind "retrying"; nor is it the address's fault, so nothing pauses.
+    """
+    message = session.get_one(OutboxMessage, message_id)
+    message.status = UNRENDERABLE
+    message.attempts += 1
+    message.claimed_at = None
+    message.failed_release = code_release()
+    message.last_error = None  # the traceback is in the server log, not for the admin page
+
+
+def retry_unrenderable_after_release(session: Session, now: datetime) -> int:
+    """Put messages that could not be rendered by an earlier release back in the outbox."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status == UNRENDERABLE,
+            OutboxMessage.failed_release != code_release(),
+        )
+        .values(status="pending", next_attempt_at=now, failed_release=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def retry_message(session: Session, message: OutboxMessage, now: datetime) -> None:
+    """Try a message that could not be rendered again at the next delivery pass (an admin asked)."""
+    if message.status != UNRENDERABLE:
+        raise ValueError(f"outbox message {message.id} is {message.status}, not unrenderable")
+    message.status = "pending"
+    message.next_attempt_at = now
+    message.failed_release = None
 
 
 def _mark_failed(

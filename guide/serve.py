@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from flask import Flask
+from flask import Flask, url_for
 from flask_migrate import upgrade
 
 from guide.content.library import current_library
@@ -29,7 +29,8 @@ def prepare_service(app: Flask, host: str, port: int, demo: bool) -> Iterator[st
         app.config["GUIDE_DEMO"] = True
         yield from create_demo(app)
     if app.config["GUIDE_CAPTURE_MAIL"]:
-        where = f" at {address}/inkorg/" if demo else " in the database (captured_mail)"
+        inbox = url_for("inbox.index", _external=True)
+        where = f" at {inbox}" if demo else " in the database (captured_mail)"
         yield f"No MAIL_SERVER set: e-mail is captured{where}"
     yield from start_scheduler(app)
 
@@ -39,7 +40,7 @@ def start_scheduler(app: Flask) -> Iterator[str]:
     if not app.config["GUIDE_RUN_SCHEDULER"]:
         yield "Scheduler: off here (GUIDE_RUN_SCHEDULER=0); run `guide scheduler run` beside it"
         return
-    from scheduler.runner import INTERVAL_SECONDS, start_in_background
+    from scheduler.runner import interval_of, start_in_background
 
     start_in_background(app)
-    yield f"Scheduler: releases modules and sends e-mail every {INTERVAL_SECONDS} s"
+    yield f"Scheduler: releases modules and sends e-mail every {interval_of(app)} s"

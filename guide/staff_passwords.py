@@ -21,8 +21,7 @@ def password_token(account: StaffUser) -> str:
 
 
 def password_link(account: StaffUser) -> str:
-    path = url_for("staff.set_password", token=password_token(account))
-    return current_app.config["GUIDE_BASE_URL"] + path
+    return url_for("staff.set_password", token=password_token(account), _external=True)
 
 
 def account_for_password_token(session: Session, token: str) -> StaffUser | None:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from guide.content.model import Library
 from guide.journey import Advance, advance_enrolment
-from guide.mailer import Delivery, deliver_due
+from guide.mailer import Delivery, deliver_due, retry_unrenderable_after_release
 from guide.models import Enrolment
 
 log = logging.getLogger(__name__)
@@ -69,10 +69,12 @@ class DeliveryReport:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    unrenderable: int = 0  # a fault in Lots: set aside until a new release or an admin's retry
+    requeued: int = 0  # set aside by an earlier release, put back in the outbox by this one
 
     @property
     def claimed(self) -> int:
-        return self.sent + self.retrying + self.failed
+        return self.sent + self.retrying + self.failed + self.unrenderable
 
     def add(self, other: DeliveryReport | Delivery) -> None:
         """Add the counts of another pass, or of one batch, to these."""
@@ -80,6 +82,9 @@ class DeliveryReport:
         self.sent += other.sent
         self.retrying += other.retrying
         self.failed += other.failed
+        self.unrenderable += other.unrenderable
+        if isinstance(other, DeliveryReport):
+            self.requeued += other.requeued
 
 
 def worker_name() -> str:
@@ -201,9 +206,12 @@ def deliver_outbox(
     worker: str | None = None,
     batch_size: int = DELIVERY_BATCH,
 ) -> DeliveryReport:
-    """Send the outbox's due messages in batches, one SMTP connection each, up to `limit`."""
+    """Send the outbox's due messages in batches, one SMTP connection each, up to `limit`.
+
+    Messages that an earlier release of the code could not render are put back first.
+    """
     worker = worker or worker_name()
-    report = DeliveryReport()
+    report = DeliveryReport(requeued=retry_unrenderable_after_release(session, now))
     claimed = 0
     while claimed < limit:
         size = min(batch_size, limit - claimed)

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 RELEASE_JOB_ID = "lots-release-due"
 DELIVERY_JOB_ID = "lots-deliver-outbox"
+# Seconds between passes unless GUIDE_SCHEDULER_INTERVAL says otherwise.
 INTERVAL_SECONDS = 30
 # A run that starts more than this late (a sleeping laptop, a long pause) is skipped;
 # the next one catches up anyway, since the passes work from the database, not the timer.
@@ -76,15 +77,24 @@ def delivery_job(app: Flask) -> None:
                 break
     if total.batches:
         log.info(
-            "Sent %s e-mail(s); %s to retry, %s failed", total.sent, total.retrying, total.failed
+            "Sent %s e-mail(s); %s to retry, %s failed, %s could not be rendered",
+            total.sent,
+            total.retrying,
+            total.failed,
+            total.unrenderable,
         )
 
 
-def add_jobs(scheduler: BaseScheduler, app: Flask, interval: int = INTERVAL_SECONDS) -> None:
+def interval_of(app: Flask) -> int:
+    """Return the seconds between passes for `app` (GUIDE_SCHEDULER_INTERVAL)."""
+    return int(app.config.get("GUIDE_SCHEDULER_INTERVAL", INTERVAL_SECONDS))
+
+
+def add_jobs(scheduler: BaseScheduler, app: Flask) -> None:
     """Schedule the release and delivery passes for `app`, the first ones at once."""
     common = {
         "trigger": "interval",
-        "seconds": interval,
+        "seconds": interval_of(app),
         "args": [app],
         "replace_existing": True,
         "coalesce": True,

@@ -1,17 +1,23 @@
-"""Fixtures: a fresh app and database per test, on SQLite and (when configured) PostgreSQL."""
+"""Fixtures: a fresh app and database per test, on SQLite and (when configured) PostgreSQL.
+
+The app is built from environment variables only, exactly as `guide serve` builds it.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from itsdangerous import URLSafeTimedSerializer
 
 from guide import create_app
 from guide.extensions import db
@@ -31,6 +37,61 @@ def _postgres_url() -> str:
     return url
 
 
+# What every test app runs with: the environment variables a deployment sets, no more.
+# A test that needs another setting sets another variable a deployment could set too
+# (the `app_environment` fixture, or `make_app(**variables)`); never a config key.
+TEST_ENVIRONMENT = {
+    "GUIDE_BASE_URL": "http://lots.test",
+    "GUIDE_SECRET_KEY": "test-secret-0123456789abcdef",
+    "GUIDE_RUN_SCHEDULER": "0",
+    "GUIDE_RATELIMIT_STORAGE_URI": "memory://",
+    # Still Argon2id, at a cost that keeps the suite fast.
+    "GUIDE_ARGON2_TIME_COST": "1",
+    "GUIDE_ARGON2_MEMORY_KIB": "1024",
+    "GUIDE_ARGON2_PARALLELISM": "1",
+}
+# Variables of the developer's own shell that would change what the tests run.
+FOREIGN_PREFIXES = ("GUIDE_", "MAIL_", "FLASK_")
+
+
+def set_environment(monkeypatch: pytest.MonkeyPatch, variables: dict[str, str]) -> None:
+    """Make the process environment exactly TEST_ENVIRONMENT plus `variables`."""
+    for name in list(os.environ):
+        if name.startswith(FOREIGN_PREFIXES) and name != "GUIDE_TEST_POSTGRES_URL":
+            monkeypatch.delenv(name)
+    for name, value in {**TEST_ENVIRONMENT, **variables}.items():
+        monkeypatch.setenv(name, value)
+
+
+class FormClient(FlaskClient):
+    """A test client that sends a form's CSRF token, as a browser that loaded the form does.
+
+    CSRF protection stays on in the tests, as in every deployment; posting a form
+    without a token is what `raw_client` is for.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        method = str(kwargs.get("method", "GET")).upper()
+        data = kwargs.get("data")
+        path = args[0] if args and isinstance(args[0], str) else ""
+        if (
+            method in ("POST", "PUT", "PATCH", "DELETE")
+            and "json" not in kwargs
+            and (data is None or isinstance(data, dict))
+            and not path.startswith("/api/")
+            and "csrf_token" not in (data or {})
+        ):
+            kwargs["data"] = {**(data or {}), "csrf_token": self.csrf_token()}
+        return super().open(*args, **kwargs)
+
+    def csrf_token(self) -> str:
+        """Return a CSRF token for this client's session, as a form page would carry it."""
+        with self.session_transaction() as session:
+            raw = session.setdefault("csrf_token", hashlib.sha1(os.urandom(64)).hexdigest())
+        serializer = URLSafeTimedSerializer(self.application.secret_key, salt="wtf-csrf-token")
+        return str(serializer.dumps(raw))
+
+
 @pytest.fixture(scope="session")
 def postgres_schema() -> Iterator[str]:
     """Build a PostgreSQL schema of this run's own with the migrations themselves.
@@ -47,33 +108,20 @@ def postgres_schema() -> Iterator[str]:
         connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     separator = "&" if "?" in base else "?"
     url = f"{base}{separator}options=-csearch_path%3D{schema}"
-    app = create_app(_test_config(url, FIXTURE_CONTENT))
-    with app.app_context():
-        from flask_migrate import upgrade
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        set_environment(
+            monkeypatch, {"GUIDE_DATABASE_URL": url, "GUIDE_CONTENT_DIR": str(FIXTURE_CONTENT)}
+        )
+        app = create_app()
+        with app.app_context():
+            from flask_migrate import upgrade
 
-        upgrade()
-        db.engine.dispose()
+            upgrade()
+            db.engine.dispose()
     yield url
     with engine.begin() as connection:
         connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
     engine.dispose()
-
-
-def _test_config(database_url: str, content_dir: Path) -> dict[str, object]:
-    return {
-        "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "GUIDE_CONTENT_DIR": str(content_dir),
-        "GUIDE_RUN_SCHEDULER": False,
-        "GUIDE_CAPTURE_MAIL": True,
-        "GUIDE_BASE_URL": "http://lots.test",
-        "SECRET_KEY": "test-secret",
-        "WTF_CSRF_ENABLED": False,
-        "SERVER_NAME": "lots.test",
-        "RATELIMIT_STORAGE_URI": "memory://",
-        # Still Argon2id, at a cost that keeps the suite fast.
-        "ARGON2_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
-    }
 
 
 @pytest.fixture(params=BACKENDS)
@@ -88,29 +136,87 @@ def content_dir() -> Path:
 
 
 @pytest.fixture
-def app(
-    backend: str, tmp_path: Path, content_dir: Path, request: pytest.FixtureRequest
-) -> Iterator[Flask]:
+def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """The database of this test: a fresh SQLite file, or this run's PostgreSQL schema."""
     if backend == "postgresql":
-        url = request.getfixturevalue("postgres_schema")
-    else:
-        url = f"sqlite:///{tmp_path / 'test.sqlite3'}"
-    app = create_app(_test_config(url, content_dir))
-    with app.app_context():
+        return str(request.getfixturevalue("postgres_schema"))
+    return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+@pytest.fixture
+def app_environment() -> dict[str, str]:
+    """Further environment variables for this test's app; override to add some."""
+    return {}
+
+
+@pytest.fixture
+def make_app(
+    backend: str,
+    database_url: str,
+    content_dir: Path,
+    app_environment: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> Iterator[Callable[..., Flask]]:
+    """Return a function that builds the app from the environment, as `guide serve` does.
+
+    `make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT="2525")` adds variables for one app.
+    Each app works on this test's database; its app context is pushed until the test ends.
+    """
+    contexts: list[Any] = []
+    apps: list[Flask] = []
+    instance_dir = tmp_path / "instance"  # never the checkout's own
+
+    def build(**variables: str) -> Flask:
+        set_environment(
+            monkeypatch,
+            {
+                "GUIDE_DATABASE_URL": database_url,
+                "GUIDE_INSTANCE_DIR": str(instance_dir),
+                "GUIDE_CONTENT_DIR": str(content_dir),
+                **app_environment,
+                **variables,
+            },
+        )
+        app = create_app()
+        app.test_client_class = FormClient
+        context = app.app_context()
+        context.push()
+        contexts.append(context)
+        apps.append(app)
         if backend == "sqlite":
             db.create_all()
-        yield app
+        return app
+
+    yield build
+    for context in reversed(contexts):
         db.session.remove()
-        if backend == "postgresql":
-            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-            with db.engine.begin() as connection:
-                connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        db.engine.dispose()
+        context.pop()
+    if apps:
+        with apps[0].app_context():
+            if backend == "postgresql":
+                tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+                with db.engine.begin() as connection:
+                    connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        for app in apps:
+            with app.app_context():
+                db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app()
 
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def raw_client(app: Flask) -> FlaskClient:
+    """A client that sends no CSRF token by itself: a forged form post."""
+    return FlaskClient(app, app.response_class, use_cookies=True)
 
 
 @pytest.fixture

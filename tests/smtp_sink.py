@@ -20,7 +20,6 @@ from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from flask import Flask
 
 HOST = "127.0.0.1"
 
@@ -33,6 +32,14 @@ class Received:
 
     def parsed(self) -> EmailMessage:
         return email.message_from_bytes(self.data, policy=email.policy.default)  # type: ignore[return-value]
+
+    def text(self) -> str:
+        """Return the plain-text part, as a mail client shows it."""
+        return str(self.parsed().get_body(("plain",)).get_content())  # type: ignore[union-attr]
+
+    def html(self) -> str:
+        """Return the HTML part."""
+        return str(self.parsed().get_body(("html",)).get_content())  # type: ignore[union-attr]
 
     @property
     def message_id(self) -> str:
@@ -111,15 +118,10 @@ def running_sink() -> Iterator[SmtpSink]:
         controller.stop()
 
 
-def send_through(app: Flask, port: int) -> None:
-    """Point the app's Flask-Mail at an SMTP server on loopback instead of capturing mail."""
-    from guide.extensions import mail
-
-    app.config.update(
-        GUIDE_CAPTURE_MAIL=False,
-        MAIL_SERVER=HOST,
-        MAIL_PORT=port,
-        MAIL_SUPPRESS_SEND=False,
-        MAIL_DEFAULT_SENDER="Lots <no-reply@lots.test>",
-    )
-    mail.init_app(app)  # Flask-Mail reads its settings once, when it is bound
+def smtp_environment(port: int) -> dict[str, str]:
+    """Return the environment variables that send an app's mail to an SMTP server on loopback."""
+    return {
+        "MAIL_SERVER": HOST,
+        "MAIL_PORT": str(port),
+        "MAIL_DEFAULT_SENDER": "Lots <no-reply@lots.test>",
+    }

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
@@ -29,18 +30,33 @@ SHOTS = os.environ.get("GUIDE_SCREENSHOTS")
 
 
 @pytest.fixture
-def live_server(app, backend) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def http_server(backend):  # type: ignore[no-untyped-def]
+    """A real HTTP server on loopback; the app it serves is set by the `app` fixture."""
     if backend != "sqlite":
         pytest.skip("the browser flow is the same on every database")
     assert CHROMIUM, "GUIDE_REQUIRE_BROWSER is set but chromium is not installed"
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    base = f"http://127.0.0.1:{server.server_port}"
-    app.config["GUIDE_BASE_URL"] = base
-    app.config["SERVER_NAME"] = None
+    served: list[Flask] = []
+    server = make_server("127.0.0.1", 0, lambda env, reply: served[0](env, reply), threaded=True)
+    return server, served
+
+
+@pytest.fixture
+def app(make_app, http_server) -> Flask:  # type: ignore[no-untyped-def]
+    """The app behind the server, its base URL the server's own address."""
+    server, served = http_server
+    served.append(make_app(GUIDE_BASE_URL=f"http://127.0.0.1:{server.server_port}"))
+    return served[0]
+
+
+@pytest.fixture
+def live_server(app, http_server) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    server, _ = http_server
+    base = app.config["GUIDE_BASE_URL"]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield base
     server.shutdown()
+    server.server_close()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import smtplib
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
@@ -29,7 +29,7 @@ from guide.models import CapturedMail, Enrolment, OutboxMessage, Relative, Staff
 from scheduler.jobs import deliver_outbox, release_due
 from tests.conftest import at
 from tests.factories import PASSWORD, enrol, issue_cards, make_tenant
-from tests.smtp_sink import SmtpSink, free_port, running_sink, send_through
+from tests.smtp_sink import SmtpSink, free_port, running_sink, smtp_environment
 
 ACTIVATED = at("2026-05-04 13:20")  # a Monday
 CHECKIN_DUE = at("2026-05-07 09:00")  # hur-gar-det, 3 days after activation
@@ -43,9 +43,8 @@ def sink() -> Iterator[SmtpSink]:
 
 
 @pytest.fixture
-def smtp_app(app: Flask, sink: SmtpSink) -> Flask:
-    send_through(app, sink.port)
-    return app
+def smtp_app(make_app: Callable[..., Flask], sink: SmtpSink) -> Flask:
+    return make_app(**smtp_environment(sink.port))
 
 
 def enrolled(count: int = 1, full_text: bool = False) -> list[Enrolment]:
@@ -192,7 +191,7 @@ def test_back_off_doubles_up_to_six_hours() -> None:
 
 
 def test_a_permanent_refusal_stops_the_message_and_pauses_the_relatives_mail(
-    smtp_app: Flask, sink: SmtpSink, client: FlaskClient
+    smtp_app: Flask, sink: SmtpSink
 ) -> None:
     (enrolment,) = enrolled()
     sink.refuse_rcpt = lambda address: f"550 5.1.1 <{address}>: Recipient address rejected"
@@ -228,9 +227,9 @@ def test_running_out_of_attempts_stops_the_message_without_pausing_the_relative(
     assert relative is not None and relative.email_paused_at is None
 
 
-def test_connection_refused_keeps_every_message_for_later(app: Flask) -> None:
+def test_connection_refused_keeps_every_message_for_later(make_app: Callable[..., Flask]) -> None:
+    make_app(**smtp_environment(free_port()))  # nobody listens there
     enrolled(count=3)
-    send_through(app, free_port())  # nobody listens there
     delivery = deliver_due(db.session, ACTIVATED)
     assert (delivery.claimed, delivery.retrying) == (3, 3)
     for message in db.session.scalars(select(OutboxMessage)):
@@ -239,13 +238,14 @@ def test_connection_refused_keeps_every_message_for_later(app: Flask) -> None:
         assert "Connection" in (message.last_error or "")
 
 
-def test_a_server_that_never_answers_is_given_up_on_and_tried_later(app: Flask) -> None:
-    enrolled(count=2)
+def test_a_server_that_never_answers_is_given_up_on_and_tried_later(
+    make_app: Callable[..., Flask],
+) -> None:
     with socket.socket() as silent:  # takes the connection, never says a word
         silent.bind(("127.0.0.1", 0))
         silent.listen()
-        send_through(app, silent.getsockname()[1])
-        app.config["GUIDE_SMTP_TIMEOUT"] = 0.5
+        make_app(**smtp_environment(silent.getsockname()[1]), GUIDE_SMTP_TIMEOUT="0.5")
+        enrolled(count=2)
         delivery = deliver_due(db.session, ACTIVATED)
     assert (delivery.claimed, delivery.retrying) == (2, 2)
     for message in db.session.scalars(select(OutboxMessage)):
@@ -308,8 +308,9 @@ def log_in(client: FlaskClient, email: str) -> None:
 
 
 def test_admins_see_failed_and_retrying_mail_of_their_organisation_without_contents(
-    smtp_app: Flask, sink: SmtpSink, client: FlaskClient
+    smtp_app: Flask, sink: SmtpSink
 ) -> None:
+    client = smtp_app.test_client()
     enrolments = enrolled(count=2)
     other = make_tenant("grannkommunen")
     enrol(issue_cards(other.unit, 1, now=ACTIVATED)[0], "granne@example.se", now=ACTIVATED)
@@ -397,8 +398,8 @@ def test_one_click_unsubscribe_from_the_mail_header_works_without_session_or_for
     deliver_outbox(db.session, ACTIVATED)
     path = unsubscribe_path(sink)
 
-    smtp_app.config["WTF_CSRF_ENABLED"] = True  # as in production: forms need a token
-    mail_client = smtp_app.test_client()  # a mail client: no cookies, no session
+    # A mail client: no cookies, no session, no form token.
+    mail_client = FlaskClient(smtp_app, smtp_app.response_class, use_cookies=False)
     assert mail_client.post("/logga-ut").status_code == 400  # the token check is on
     response = mail_client.post(path, data={"List-Unsubscribe": "One-Click"})
     assert response.status_code == 204
@@ -435,7 +436,7 @@ def test_the_unsubscribe_link_opened_in_a_browser_asks_first(
 
 
 def test_without_a_mail_server_mail_is_captured_and_readable_in_the_demo_inbox(
-    app: Flask, client: FlaskClient
+    client: FlaskClient, make_app: Callable[..., Flask]
 ) -> None:
     enrolled()
     report = deliver_outbox(db.session, ACTIVATED)
@@ -446,8 +447,159 @@ def test_without_a_mail_server_mail_is_captured_and_readable_in_the_demo_inbox(
     assert captured.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
     assert client.get("/inkorg/").status_code == 404  # never outside the demo
-    app.config["GUIDE_DEMO"] = True
+    client = make_app(GUIDE_DEMO="1").test_client()  # `guide serve --demo`, or GUIDE_DEMO=1
     listing = client.get("/inkorg/").get_data(as_text=True)
     assert "anhorig0@example.se" in listing and captured.subject in listing
     shown = client.get(f"/inkorg/{captured.id}").get_data(as_text=True)
     assert "Välkommen" in shown
+
+
+# -- a message that cannot be rendered: a fault in Lots, not a transient -------------
+
+
+@pytest.fixture
+def one_notice_unrenderable(
+    smtp_app: Flask, sink: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Enrolment, Enrolment]:
+    """Two relatives with a check-in notice due; rendering the first one's fails (a bug)."""
+    from guide import mail_content
+
+    broken, fine = enrolled(count=2)
+    welcome_sent(sink)
+    release_at(CHECKIN_DUE)
+    render_notice = mail_content._notice
+
+    def buggy(session, message, relative, now):  # type: ignore[no-untyped-def]
+        if message.enrolment_id == broken.id:
+            raise RuntimeError("template bug: 'NoneType' object is not subscriptable")
+        return render_notice(session, message, relative, now)
+
+    monkeypatch.setattr(mail_content, "_notice", buggy)
+    return broken, fine
+
+
+def notice_of(enrolment: Enrolment) -> OutboxMessage:
+    return db.session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.enrolment_id == enrolment.id, OutboxMessage.kind == "notice"
+        )
+    ).one()
+
+
+def test_a_message_that_cannot_be_rendered_is_set_aside_without_blocking_the_batch(
+    one_notice_unrenderable: tuple[Enrolment, Enrolment],
+    sink: SmtpSink,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from guide.release import code_release
+
+    broken, fine = one_notice_unrenderable
+    report = deliver_outbox(db.session, CHECKIN_DUE)
+
+    assert (report.sent, report.unrenderable, report.retrying, report.failed) == (1, 1, 0, 0)
+    assert [r.rcpt_tos for r in sink.received] == [(fine.relative.email,)]
+    message = notice_of(broken)
+    assert message.status == "unrenderable"
+    assert message.failed_release == code_release()
+    assert message.last_error is None  # the traceback goes to the server log only
+    (logged,) = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert logged.exc_info is not None and "template bug" in str(logged.exc_info[1])
+
+
+def test_a_message_that_cannot_be_rendered_is_not_retried_by_the_same_release(
+    one_notice_unrenderable: tuple[Enrolment, Enrolment],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    broken, _ = one_notice_unrenderable
+    deliver_outbox(db.session, CHECKIN_DUE)
+    for hours in (1, 6, 24, 24 * 30):
+        report = deliver_outbox(db.session, CHECKIN_DUE + timedelta(hours=hours))
+        assert (report.claimed, report.requeued) == (0, 0)
+    assert notice_of(broken).status == "unrenderable"
+    assert len([r for r in caplog.records if r.levelname == "ERROR"]) == 1  # logged once
+
+
+def test_a_new_release_of_the_code_sends_what_the_old_one_could_not_render(
+    one_notice_unrenderable: tuple[Enrolment, Enrolment],
+    sink: SmtpSink,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from guide import mail_content, mailer
+
+    broken, _ = one_notice_unrenderable
+    deliver_outbox(db.session, CHECKIN_DUE)
+    sink.reset()
+    monkeypatch.undo()  # the bug is fixed in the new release …
+    monkeypatch.setattr(mailer, "code_release", lambda: "0.2.0+fixed")  # … which now runs
+    assert mail_content._notice.__name__ == "_notice"
+
+    report = deliver_outbox(db.session, CHECKIN_DUE + timedelta(hours=1))
+    assert (report.requeued, report.sent, report.unrenderable) == (1, 1, 0)
+    assert [r.rcpt_tos for r in sink.received] == [(broken.relative.email,)]
+    assert notice_of(broken).status == "sent"
+
+
+def test_admins_read_a_plain_sentence_and_can_try_an_unrenderable_message_again(
+    one_notice_unrenderable: tuple[Enrolment, Enrolment], smtp_app: Flask
+) -> None:
+    broken, _ = one_notice_unrenderable
+    deliver_outbox(db.session, CHECKIN_DUE)
+    message = notice_of(broken)
+    admin = smtp_app.test_client()
+    log_in(admin, "admin@kommunen.se")
+    html = admin.get("/admin/e-post/").get_data(as_text=True)
+    assert "1 brev kunde inte skapas på grund av ett fel i Lots" in html
+    assert "Väntar på en rättning" in html
+    for python in ("RuntimeError", "template bug", "Traceback", "NoneType"):
+        assert python not in html
+
+    make_tenant("grannkommunen")
+    stranger = smtp_app.test_client()
+    log_in(stranger, "admin@grannkommunen.se")
+    assert stranger.post(f"/admin/e-post/{message.id}/forsok-igen").status_code == 404
+
+    retried = admin.post(f"/admin/e-post/{message.id}/forsok-igen", follow_redirects=True)
+    assert "provas igen vid nästa utskick" in retried.get_data(as_text=True)
+    db.session.expire_all()
+    assert notice_of(broken).status == "pending"
+
+
+def test_scheduler_tick_counts_what_could_not_be_rendered_and_says_so(
+    one_notice_unrenderable: tuple[Enrolment, Enrolment], smtp_app: Flask
+) -> None:
+    result = smtp_app.test_cli_runner().invoke(
+        args=["scheduler", "tick", "--now", CHECKIN_DUE.isoformat()]
+    )
+    assert result.exit_code == 1
+    assert "sent 1 e-mail(s); 0 to retry; 0 failed; 1 could not be rendered" in result.output
+    assert "/admin/e-post/" in result.output
+
+
+# -- the journey moved on since the last e-mail ---------------------------------------
+
+
+def test_the_next_notice_after_a_check_in_changed_the_phase_says_so(
+    smtp_app: Flask, sink: SmtpSink
+) -> None:
+    from guide.checkins import answer_checkin
+    from guide.models import CheckinInstance
+
+    (enrolment,) = enrolled()
+    welcome_sent(sink)
+    release_at(CHECKIN_DUE)
+    deliver_outbox(db.session, CHECKIN_DUE)
+    invitation = sink.received[-1].text()
+    assert "Hur går det?" in invitation and "nytt skede" not in invitation
+
+    instance = db.session.scalar(select(CheckinInstance))
+    answered = CHECKIN_DUE + timedelta(hours=2)
+    answer_checkin(db.session, current_library(), instance, {"kontakt": "yes"}, answered)
+    db.session.commit()
+    assert enrolment.current_phase == "sedan"
+
+    next_checkin = at("2026-06-06 09:00")  # hur-gar-det again, 30 days after the first
+    release_at(next_checkin)
+    deliver_outbox(db.session, next_checkin)
+    notice = sink.received[-1]
+    assert "Din guide har gått vidare till ett nytt skede: Sedan." in notice.text()
+    assert "nytt skede: Sedan" in notice.html()

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -261,7 +262,8 @@ def test_scheduler_tick_fails_when_an_enrolment_could_not_be_advanced(
     db.session.commit()
     result = runner.invoke(args=["scheduler", "tick", "--now", "2026-05-07T09:00"])
     assert result.exit_code == 1
-    assert f"could not be advanced (see the log): {enrolment.id}" in result.output
+    assert "A fault in Lots (see the log)" in result.output
+    assert f"enrolments that could not be advanced: {enrolment.id}" in result.output
 
 
 def command_line_environment(tmp_path: Path) -> dict[str, str]:
@@ -342,7 +344,7 @@ def test_the_jobs_run_a_pass_at_the_current_time_in_their_own_app_context(app: F
 
 
 def test_serve_runs_the_scheduler_unless_it_is_turned_off(
-    app: Flask, monkeypatch: pytest.MonkeyPatch
+    app: Flask, make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from guide.serve import start_scheduler
 
@@ -354,7 +356,7 @@ def test_serve_runs_the_scheduler_unless_it_is_turned_off(
     assert "GUIDE_RUN_SCHEDULER=0" in line and started == []
     assert "lots_scheduler" not in app.extensions
 
-    app.config["GUIDE_RUN_SCHEDULER"] = True
-    (line,) = start_scheduler(app)
-    assert started == [app]
-    assert f"every {runner.INTERVAL_SECONDS} s" in line
+    on = make_app(GUIDE_RUN_SCHEDULER="1", GUIDE_SCHEDULER_INTERVAL="7")
+    (line,) = start_scheduler(on)
+    assert started == [on]
+    assert "every 7 s" in line

@@ -29,9 +29,9 @@ from guide.extensions import db
 from guide.journey import published_version
 from guide.mailer import CLAIM_TIMEOUT, message_id
 from guide.models import CheckinInstance, OutboxMessage, Release
-from tests.conftest import FIXTURE_CONTENT, POSTGRES_URL, at
+from tests.conftest import FIXTURE_CONTENT, POSTGRES_URL, TEST_ENVIRONMENT, at
 from tests.factories import make_tenant
-from tests.smtp_sink import SmtpSink, running_sink, send_through
+from tests.smtp_sink import SmtpSink, running_sink, smtp_environment
 from tests.synthetic import create_enrolments
 
 pytestmark = [
@@ -50,6 +50,8 @@ ACTIVATED = at("2026-06-05 14:00")
 NOW = at("2026-06-15 10:00")  # the check-in (3 days) and avlosning (7 days) are both due
 ROUND = timedelta(hours=1)  # how far `now` moves between rounds of the fault test
 MAX_ROUNDS = 20
+# A worker that died must fail the test, not leave the others waiting for it for ever.
+BARRIER_TIMEOUT = 180
 
 
 @dataclass(frozen=True)
@@ -63,22 +65,16 @@ class Settings:
 def worker_app(settings: Settings) -> Flask:
     from guide import create_app
 
-    return create_app(
+    # A process of its own, configured as a `guide scheduler run` process is: by environment.
+    os.environ.update(
         {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": settings.database_url,
+            **TEST_ENVIRONMENT,
+            "GUIDE_DATABASE_URL": settings.database_url,
             "GUIDE_CONTENT_DIR": str(FIXTURE_CONTENT),
-            "GUIDE_RUN_SCHEDULER": False,
-            "GUIDE_CAPTURE_MAIL": False,
-            "GUIDE_BASE_URL": "http://lots.test",
-            "SECRET_KEY": "test-secret",
-            "SERVER_NAME": "lots.test",
-            "MAIL_SERVER": "127.0.0.1",
-            "MAIL_PORT": settings.smtp_port,
-            "MAIL_SUPPRESS_SEND": False,
-            "MAIL_DEFAULT_SENDER": "Lots <no-reply@lots.test>",
+            **smtp_environment(settings.smtp_port),
         }
     )
+    return create_app()
 
 
 def run_passes(settings: Settings, start: Any, results: Any) -> None:
@@ -220,7 +216,7 @@ def test_four_processes_release_and_deliver_every_due_enrolment_exactly_once(
 ) -> None:
     addresses = due_enrolments(RACING)
     context = multiprocessing.get_context("spawn")
-    start, results = context.Barrier(PROCESSES), context.Queue()
+    start, results = context.Barrier(PROCESSES, timeout=BARRIER_TIMEOUT), context.Queue()
     processes = start_workers(run_passes, settings_for(app, sink), start, results)
     reports = finish(processes, results)
 
@@ -243,7 +239,8 @@ def test_every_mail_arrives_once_when_the_server_refuses_three_in_ten(
     sink.refuse_data = lambda _data: "451 4.3.0 Try again later" if chance.random() < 0.3 else None
 
     context = multiprocessing.get_context("spawn")
-    start, done = context.Barrier(PROCESSES + 1), context.Barrier(PROCESSES + 1)
+    start = context.Barrier(PROCESSES + 1, timeout=BARRIER_TIMEOUT)
+    done = context.Barrier(PROCESSES + 1, timeout=BARRIER_TIMEOUT)
     manager = context.Manager()
     shared = manager.dict(round=0, stop=False)
     results = context.Queue()
@@ -278,7 +275,10 @@ def test_every_mail_arrives_once_when_the_server_refuses_three_in_ten(
 
 
 def test_a_process_killed_between_claiming_and_sending_loses_nothing(
-    app: Flask, sink: SmtpSink, due_enrolments: Callable[[int], list[str]]
+    app: Flask,
+    sink: SmtpSink,
+    due_enrolments: Callable[[int], list[str]],
+    make_app: Callable[..., Flask],
 ) -> None:
     from scheduler.jobs import deliver_outbox, release_due
 
@@ -298,12 +298,12 @@ def test_a_process_killed_between_claiming_and_sending_loses_nothing(
     assert stuck == CLAIMED_BY_THE_DEAD
 
     # The others carry on; the dead process's claim is honoured until it goes stale.
-    start, results = context.Barrier(PROCESSES), context.Queue()
+    start, results = context.Barrier(PROCESSES, timeout=BARRIER_TIMEOUT), context.Queue()
     reports = finish(start_workers(run_passes, settings, start, results), results)
     assert sum(report.get("sent", 0) for report in reports) == KILLED - CLAIMED_BY_THE_DEAD
     assert len(sink.received) == KILLED - CLAIMED_BY_THE_DEAD
 
-    send_through(app, sink.port)
+    make_app(**smtp_environment(sink.port))  # this process, now sending through the sink
     later = NOW + CLAIM_TIMEOUT + timedelta(minutes=1)
     assert deliver_outbox(db.session, later).sent == CLAIMED_BY_THE_DEAD
     assert_released_and_delivered_once(sink, addresses)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import url_for
 from pydantic import BaseModel
 
 ERROR_SCHEMA = {
@@ -84,7 +85,7 @@ def openapi_document() -> dict[str, Any]:
             "description": "Activation, the relative's journey and staff follow-up. "
             "Errors are JSON {error, message}.",
         },
-        "servers": [{"url": "/api/v1"}],
+        "servers": [{"url": url_for("api.openapi", _external=True).rsplit("/", 1)[0]}],
         "components": {
             "schemas": SCHEMAS,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

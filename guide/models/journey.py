@@ -36,6 +36,8 @@ class Enrolment(db.Model):
     # check-in id -> ISO due time of the newest occurrence already opened
     checkins_opened: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     last_email_on: Mapped[date | None] = mapped_column(Date)
+    # The phase the relative's last e-mail was written in: the next one says if it changed.
+    notified_phase: Mapped[str | None] = mapped_column(String(64))
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(16), default="active")
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

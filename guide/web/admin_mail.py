@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, render_template
+from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
+from sqlalchemy import func, select
 
 from guide.auth import staff_required
 from guide.extensions import db
-from guide.mailer import masked_address, undelivered_messages
-from guide.models import StaffRole
+from guide.mailer import UNRENDERABLE, masked_address, retry_message, undelivered_messages
+from guide.models import OutboxMessage, StaffRole
+from guide.models.base import utcnow
 
 bp = Blueprint("admin_mail", __name__, url_prefix="/admin/e-post")
 SHOWN = 200
@@ -18,9 +20,42 @@ SHOWN = 200
 @staff_required(StaffRole.ORG_ADMIN)
 def problems():  # type: ignore[no-untyped-def]
     """List the organisation's failed and retrying messages, never their contents."""
+    query = undelivered_messages(_organisation_seen())
+    rows = db.session.execute(query.limit(SHOWN)).all()
+    unrenderable = db.session.scalar(
+        select(func.count()).select_from(
+            query.where(OutboxMessage.status == UNRENDERABLE).order_by(None).subquery()
+        )
+    )
+    return render_template(
+        "admin/mail.html",
+        rows=rows,
+        shown=SHOWN,
+        masked=masked_address,
+        unrenderable=unrenderable,
+        UNRENDERABLE=UNRENDERABLE,
+    )
+
+
+@bp.post("/<int:message_id>/forsok-igen")
+@staff_required(StaffRole.ORG_ADMIN)
+def retry(message_id: int):  # type: ignore[no-untyped-def]
+    """Send a message that could not be rendered again at the next delivery pass."""
+    query = undelivered_messages(_organisation_seen()).where(
+        OutboxMessage.id == message_id, OutboxMessage.status == UNRENDERABLE
+    )
+    row = db.session.execute(query).first()
+    if row is None:
+        abort(404)
+    retry_message(db.session, row[0], utcnow())
+    db.session.commit()
+    flash(_("Brevet provas igen vid nästa utskick, inom en minut."))
+    return redirect(url_for(".problems"))
+
+
+def _organisation_seen() -> int | None:
+    """Return whose messages the admin sees: their organisation's, or (system admin) all."""
     staff = g.staff
     if staff.organisation_id is None and staff.role != StaffRole.ADMIN:
         abort(403, _("Ditt konto hör inte till någon organisation."))
-    # A system admin who belongs to no organisation sees every organisation's messages.
-    rows = db.session.execute(undelivered_messages(staff.organisation_id).limit(SHOWN)).all()
-    return render_template("admin/mail.html", rows=rows, shown=SHOWN, masked=masked_address)
+    return staff.organisation_id  # type: ignore[no-any-return]
