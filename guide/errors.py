@@ -1,87 +1,34 @@
-"""Error pages for people and JSON errors for the API."""
+"""The root of the product's domain errors: a stable code, a sentence for a person, a status.
+
+Every error a person can meet derives from `GuideError`. Each surface has one handler
+for the root: a page shows the sentence (guide.web.errors), the API answers
+`{"error": code, "message": sentence}` with the status the error declares
+(guide.api.errors). Subclasses give their wording once, in classmethod constructors.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, jsonify, render_template, request
-from flask_babel import gettext as _
-from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
-
-from guide.api.auth import ApiError
-from guide.extensions import db
-
-_MESSAGES = {
-    400: "Något i förfrågan var fel. Gå tillbaka och försök igen.",
-    401: "Du behöver logga in för att se den här sidan.",
-    403: "Du har inte behörighet till den här sidan.",
-    404: "Sidan finns inte. Kontrollera adressen eller gå till startsidan.",
-    405: "Det går inte att göra så här på den här sidan.",
-    413: "Det du skickade var för stort. Korta ner texten och försök igen.",
-    429: "Du har försökt för många gånger. Vänta en stund och försök igen.",
-    500: "Något gick fel hos oss. Försök igen om en stund.",
-}
+from typing import Any
 
 
-def wants_json() -> bool:
-    return request.path.startswith("/api/")
+class GuideError(Exception):
+    """Something a person asked for cannot be done; `message` says what to do instead.
 
+    `field` names the form field or body field the error is about, if any; `extra`
+    goes into the API's JSON answer beside `error` and `message`.
+    """
 
-def api_error(status: int, code: str, message: str, **extra: str):  # type: ignore[no-untyped-def]
-    """Return the API's JSON error shape: {"error": CODE, "message": TEXT}."""
-    response = jsonify({"error": code, "message": message, **extra})
-    response.status_code = status
-    return response
-
-
-def _handle_http(error: HTTPException):  # type: ignore[no-untyped-def]
-    status = error.code or 500
-    if status >= 500:
-        db.session.rollback()
-    message = error.description if _is_specific(error) else _(_MESSAGES.get(status, _MESSAGES[500]))
-    # A 500 names its request, so support can find the traceback in the log.
-    request_id = g.get("request_id") if status >= 500 else None
-    if wants_json():
-        code = (error.name or "error").lower().replace(" ", "_")
-        return api_error(
-            status, code, message, **({"request_id": request_id} if request_id else {})
-        )
-    page = render_template("error.html", status=status, message=message, request_id=request_id)
-    return page, status
-
-
-def _is_specific(error: HTTPException) -> bool:
-    """A view that aborts with its own reason keeps it; Werkzeug's English defaults do not."""
-    return type(error).description != error.description
-
-
-def _handle_csrf(error: CSRFError):  # type: ignore[no-untyped-def]
-    message = _("Formuläret hade gått ut. Ladda om sidan och försök igen.")
-    return render_template("error.html", status=400, message=message), 400
-
-
-def _handle_unexpected(error: Exception):  # type: ignore[no-untyped-def]
-    if isinstance(error, HTTPException):  # Flask sends these here too when nothing closer matches
-        return _handle_http(error)
-    db.session.rollback()
-    current_app.logger.error(
-        "Unhandled error in %s %s (request %s)",
-        request.method,
-        request.path,
-        g.get("request_id", "-"),
-        exc_info=error,
-    )
-    return _handle_http(InternalServerError(original_exception=error))
-
-
-def _handle_api_error(error: ApiError):  # type: ignore[no-untyped-def]
-    response = jsonify({"error": error.code, "message": error.message, **error.extra})
-    response.status_code = error.status
-    return response
-
-
-def init_app(app: Flask) -> None:
-    app.register_error_handler(ApiError, _handle_api_error)
-    app.register_error_handler(CSRFError, _handle_csrf)
-    app.register_error_handler(HTTPException, _handle_http)
-    # Also when testing: a test sees what a person sees, and the traceback is in the log.
-    app.register_error_handler(Exception, _handle_unexpected)
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        status: int = 400,
+        field: str | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.field = field
+        self.extra = {**({"field": field} if field else {}), **extra}

@@ -22,9 +22,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from guide.content.model import Library
-from guide.journey import Advance, advance_enrolment
-from guide.mailer import Delivery, deliver_due, retry_unrenderable_after_release
+from guide.mail.delivery import Delivery, deliver_due, retry_unrenderable_after_release
 from guide.models import Enrolment
+from guide.services.journey import Advance, advance_enrolment
 
 log = logging.getLogger(__name__)
 

@@ -42,8 +42,8 @@ stopping = threading.Event()
 
 def release_job(app: Flask) -> None:
     """Release what has fallen due, as of now, a chunk at a time until nothing is left."""
-    from guide.content.library import current_library
     from guide.extensions import db
+    from guide.services.library import current_library
     from scheduler.jobs import ReleaseReport, release_due
 
     total = ReleaseReport()

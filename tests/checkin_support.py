@@ -13,11 +13,7 @@ from datetime import datetime
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from guide.accounts import issue_api_token
-from guide.content.library import current_library
 from guide.extensions import db
-from guide.journey import advance_enrolment
-from guide.journey import open_checkin as open_occurrence
 from guide.models import (
     CheckinInstance,
     ConsentPurpose,
@@ -27,6 +23,10 @@ from guide.models import (
     StaffUser,
 )
 from guide.models.base import utcnow
+from guide.services.accounts import issue_api_token
+from guide.services.journey import advance_enrolment
+from guide.services.journey import open_checkin as open_occurrence
+from guide.services.library import current_library
 from tests.conftest import TESTS, at
 from tests.factories import ALL_CONSENTS, Tenant, enrol_in_account, issue_cards, make_tenant
 

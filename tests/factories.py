@@ -7,12 +7,8 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from guide.accounts import create_organisation, create_staff, create_unit, issue_api_token
-from guide.background_mail import drain
-from guide.cards import BatchRequest, issue_batch, local_today
-from guide.content.library import current_library
-from guide.enrolment import Redemption, attach_pending, redeem_card
 from guide.extensions import db
+from guide.mail.background import drain
 from guide.models import (
     CapturedMail,
     Card,
@@ -25,6 +21,10 @@ from guide.models import (
     Unit,
 )
 from guide.models.base import utcnow
+from guide.services.accounts import create_organisation, create_staff, create_unit, issue_api_token
+from guide.services.cards import BatchRequest, issue_batch, local_today
+from guide.services.enrolment import Redemption, attach_pending, redeem_card
+from guide.services.library import current_library
 
 PASSWORD = "ett-langt-losenord"
 ALL_CONSENTS = {purpose: True for purpose in ConsentPurpose}

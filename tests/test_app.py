@@ -77,7 +77,7 @@ def test_migrations_match_the_models(app: Flask) -> None:
 
 
 def test_serve_demo_migrates_and_prints_how_to_log_in(app: Flask) -> None:
-    from guide.serve import prepare_service
+    from guide.cli.serve import prepare_service
 
     if db.engine.dialect.name == "sqlite":
         db.drop_all()  # start from nothing; PostgreSQL's schema is the migrated one already

@@ -26,14 +26,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
-from guide.accounts import create_staff, issue_api_token
-from guide.content.library import current_library
 from guide.extensions import db
-from guide.followup import raise_alert
-from guide.journey import advance_enrolment
-from guide.mailer import UNRENDERABLE
+from guide.mail.delivery import UNRENDERABLE
 from guide.models import CheckinInstance, OutboxMessage, StaffRole
 from guide.models.base import utcnow
+from guide.services.accounts import create_staff, issue_api_token
+from guide.services.followup import raise_alert
+from guide.services.journey import advance_enrolment
+from guide.services.library import current_library
 from tests.checkin_support import log_in_relative, log_in_staff
 from tests.factories import PASSWORD, enrol, issue_cards, make_tenant
 
@@ -81,11 +81,11 @@ ACCESS: dict[str, Access] = {
     "inbox.index": Access(NOBODY),
     "inbox.show": Access(NOBODY, ids={"mail_id": "mail"}),
     # Min guide.
-    "relative.journey": Access(frozenset({RELATIVE})),
-    "relative.module": Access(
+    "journey.index": Access(frozenset({RELATIVE})),
+    "journey.module": Access(
         frozenset({RELATIVE}), ids={"enrolment_id": "enrolment"}, values={"module_id": "valkommen"}
     ),
-    "checkins.needs": Access(
+    "needs.tick": Access(
         frozenset({RELATIVE}), ids={"enrolment_id": "enrolment"}, values={"module_id": "valkommen"}
     ),
     "checkins.answer": Access(
@@ -94,24 +94,24 @@ ACCESS: dict[str, Access] = {
     "checkins.answered": Access(
         frozenset({RELATIVE}), ids={"enrolment_id": "enrolment", "instance_id": "checkin"}
     ),
-    "checkins.contact": Access(frozenset({RELATIVE})),
-    "checkins.contact_sent": Access(frozenset({RELATIVE})),
+    "contact.form": Access(frozenset({RELATIVE})),
+    "contact.sent": Access(frozenset({RELATIVE})),
     # Staff pages.
     "staff.login": Access(ANYONE),
     "staff.logout": Access(ANYONE),
     "staff.set_password": Access(ANYONE, values=TOKEN, capability=True),
-    "staff.cards": Access(CARD_WORKERS),
-    "staff.issue": Access(CARD_WORKERS),
-    "staff.batch": Access(CARD_WORKERS, ids={"batch_id": "batch"}),
-    "staff.batch_pdf": Access(CARD_WORKERS, ids={"batch_id": "batch"}),
-    "staff.revoke": Access(CARD_WORKERS, ids={"card_id": "card"}),
+    "cards.index": Access(CARD_WORKERS),
+    "cards.issue": Access(CARD_WORKERS),
+    "cards.batch": Access(CARD_WORKERS, ids={"batch_id": "batch"}),
+    "cards.batch_pdf": Access(CARD_WORKERS, ids={"batch_id": "batch"}),
+    "cards.revoke": Access(CARD_WORKERS, ids={"card_id": "card"}),
     # A system admin of no organisation has an (empty) queue page but no alert of it.
-    "staff_followup.queue": Access(CARD_WORKERS | {ADMIN}),
-    "staff_followup.alert": Access(CARD_WORKERS, ids={"alert_id": "alert"}),
-    "staff_followup.contacted": Access(CARD_WORKERS, ids={"alert_id": "alert"}),
-    "staff_followup.close": Access(CARD_WORKERS, ids={"alert_id": "alert"}),
-    "admin_mail.problems": Access(frozenset({ORG_ADMIN, ADMIN})),
-    "admin_mail.retry": Access(
+    "followup.queue": Access(CARD_WORKERS | {ADMIN}),
+    "followup.alert": Access(CARD_WORKERS, ids={"alert_id": "alert"}),
+    "followup.contacted": Access(CARD_WORKERS, ids={"alert_id": "alert"}),
+    "followup.close": Access(CARD_WORKERS, ids={"alert_id": "alert"}),
+    "mail_problems.problems": Access(frozenset({ORG_ADMIN, ADMIN})),
+    "mail_problems.retry": Access(
         frozenset({ORG_ADMIN, ADMIN}),
         ids={"message_id": "unrenderable_mail"},
         all_tenants=frozenset({ADMIN}),
@@ -148,7 +148,7 @@ def _unrenderable_again(world: World) -> None:
 
 
 # Routes that change the row they are called on: set it back before each call.
-RESET_BEFORE: dict[str, Any] = {"admin_mail.retry": _unrenderable_again}
+RESET_BEFORE: dict[str, Any] = {"mail_problems.retry": _unrenderable_again}
 
 # Ids no row has, and ids no id column can hold.
 FUZZED_IDS = (0, 2**31 - 1, 2**31, 2**63, 10**30)

@@ -193,7 +193,7 @@ def test_a_500_is_logged_with_its_traceback_and_request_id(
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import guide.api.relatives as api_relatives
+    import guide.api.activations as api_relatives
     import guide.web.public as public
 
     def broken(*args: object, **kwargs: object) -> None:

@@ -75,9 +75,9 @@ def test_staff_issue_a_batch_and_download_a_print_ready_pdf(client, tenant) -> N
 
 def test_printed_qr_opens_the_activation_page_with_the_code(tenant) -> None:  # type: ignore[no-untyped-def]
     from activation_codes.cards_pdf import qr_payload
-    from guide.cards import printable_cards
-    from guide.content.library import current_library
     from guide.models import CardBatch
+    from guide.services.cards import printable_cards
+    from guide.services.library import current_library
 
     card = issue_cards(tenant.unit)[0]
     printed = next(

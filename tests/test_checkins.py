@@ -9,10 +9,10 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from guide.checkins import CheckinError, answer_checkin, checkin_outcome
-from guide.content.library import current_library
 from guide.extensions import db
 from guide.models import Alert, CapturedMail, CheckinInstance, OutboxMessage, Release
+from guide.services.checkins import CheckinError, answer_checkin, checkin_outcome
+from guide.services.library import current_library
 from tests.checkin_support import (
     FIRST_CHECKIN,
     KONTROLL_CONTENT,

@@ -8,10 +8,11 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from guide.enrolment import CONSENT_VERSION
 from guide.extensions import db
-from guide.followup import ContactRequest, FollowupError, request_contact
 from guide.models import Alert, Consent, ConsentPurpose, Event, Relative
+from guide.services.contact import ContactRequest, request_contact
+from guide.services.enrolment import CONSENT_VERSION
+from guide.services.followup import FollowupError
 from tests.checkin_support import (
     KONTROLL_CONTENT,
     NO_CONTACT,

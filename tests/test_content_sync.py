@@ -7,9 +7,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from guide.content.loader import load_library
-from guide.content.sync import sync_module_versions
 from guide.extensions import db
 from guide.models import ModuleVersion
+from guide.services.versions import sync_module_versions
 
 
 def count_versions() -> int:

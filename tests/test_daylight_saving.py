@@ -15,9 +15,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from guide.content.library import current_library
 from guide.extensions import db
 from guide.models import CheckinInstance, Enrolment, Release
+from guide.services.library import current_library
 from scheduler.jobs import release_due
 from tests.conftest import at
 from tests.factories import enrol, issue_cards, make_tenant

@@ -12,20 +12,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from guide.accounts import create_staff
-from guide.content.library import current_library
 from guide.extensions import db
-from guide.mailer import (
-    CLAIM_TIMEOUT,
-    MAX_ATTEMPTS,
-    PermanentFailure,
-    TemporaryFailure,
-    claim_due,
-    classify_failure,
-    deliver_due,
-    retry_delay,
-)
+from guide.mail.delivery import MAX_ATTEMPTS, deliver_due, retry_delay
+from guide.mail.outbox import CLAIM_TIMEOUT, claim_due
+from guide.mail.smtp import PermanentFailure, TemporaryFailure, classify_failure
 from guide.models import CapturedMail, Enrolment, OutboxMessage, Relative, StaffRole
+from guide.services.accounts import create_staff
+from guide.services.library import current_library
 from scheduler.jobs import deliver_outbox, release_due
 from tests.conftest import at
 from tests.factories import PASSWORD, enrol, issue_cards, make_tenant
@@ -340,7 +333,7 @@ def test_admins_see_failed_and_retrying_mail_of_their_organisation_without_conte
 def test_failed_mail_to_the_organisations_staff_shows_on_its_admin_page_only(
     smtp_app: Flask, sink: SmtpSink
 ) -> None:
-    from guide.staff_mail import queue_staff_message
+    from guide.mail.outbox import queue_staff_message
 
     make_tenant()
     make_tenant("grannkommunen")
@@ -462,7 +455,7 @@ def one_notice_unrenderable(
     smtp_app: Flask, sink: SmtpSink, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[Enrolment, Enrolment]:
     """Two relatives with a check-in notice due; rendering the first one's fails (a bug)."""
-    from guide import mail_content
+    from guide.mail import content as mail_content
 
     broken, fine = enrolled(count=2)
     welcome_sent(sink)
@@ -491,7 +484,7 @@ def test_a_message_that_cannot_be_rendered_is_set_aside_without_blocking_the_bat
     sink: SmtpSink,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from guide.release import code_release
+    from guide.version import code_release
 
     broken, fine = one_notice_unrenderable
     report = deliver_outbox(db.session, CHECKIN_DUE)
@@ -524,7 +517,8 @@ def test_a_new_release_of_the_code_sends_what_the_old_one_could_not_render(
     sink: SmtpSink,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from guide import mail_content, mailer
+    from guide.mail import content as mail_content
+    from guide.mail import delivery as mailer
 
     broken, _ = one_notice_unrenderable
     deliver_outbox(db.session, CHECKIN_DUE)
@@ -581,8 +575,8 @@ def test_scheduler_tick_counts_what_could_not_be_rendered_and_says_so(
 def test_the_next_notice_after_a_check_in_changed_the_phase_says_so(
     smtp_app: Flask, sink: SmtpSink
 ) -> None:
-    from guide.checkins import answer_checkin
     from guide.models import CheckinInstance
+    from guide.services.checkins import answer_checkin
 
     (enrolment,) = enrolled()
     welcome_sent(sink)

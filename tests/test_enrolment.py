@@ -199,7 +199,7 @@ def test_a_card_redeems_exactly_once_when_requests_race(app, tenant, backend) ->
 
     def redeem(n: int) -> None:
         with app.app_context():
-            from guide.enrolment import RedemptionError
+            from guide.services.enrolment import RedemptionError
 
             barrier.wait()
             try:
@@ -232,7 +232,7 @@ def test_login_link_api_always_answers_202(client, tenant) -> None:  # type: ign
 
 
 def test_login_link_token_exchanges_once_for_a_bearer_token(client, tenant) -> None:  # type: ignore[no-untyped-def]
-    from guide.auth import create_login_token
+    from guide.services.login import create_login_token
 
     relative = enrol(issue_cards(tenant.unit)[0]).relative
     token = create_login_token(db.session, relative, utcnow(), timedelta(minutes=30))
@@ -249,7 +249,12 @@ def test_login_link_token_exchanges_once_for_a_bearer_token(client, tenant) -> N
 
 
 def test_login_links_expire_after_thirty_minutes(app, tenant) -> None:  # type: ignore[no-untyped-def]
-    from guide.auth import LoginLinkError, create_login_token, login_link_lifetime, use_login_token
+    from guide.services.login import (
+        LoginLinkError,
+        create_login_token,
+        login_link_lifetime,
+        use_login_token,
+    )
 
     relative = enrol(issue_cards(tenant.unit)[0]).relative
     now = utcnow()

@@ -9,20 +9,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from guide.accounts import create_staff
-from guide.content.library import current_library
 from guide.extensions import db
-from guide.followup import (
-    FollowupError,
-    alert_for_staff,
-    close_alert,
-    mark_contacted,
-    queue_query,
-    raise_alert,
-    time_to_first_contact,
-    urgent_mail,
-)
-from guide.mailer import send_now
+from guide.mail.delivery import send_now
 from guide.models import (
     Alert,
     AuditLog,
@@ -33,7 +21,19 @@ from guide.models import (
     OutboxMessage,
     StaffRole,
 )
-from guide.needs import tick_needs
+from guide.services.accounts import create_staff
+from guide.services.followup import (
+    FollowupError,
+    alert_for_staff,
+    close_alert,
+    mark_contacted,
+    queue_query,
+    raise_alert,
+    time_to_first_contact,
+    urgent_mail,
+)
+from guide.services.library import current_library
+from guide.services.needs import tick_needs
 from tests.checkin_support import (
     KONTROLL_CONTENT,
     NO_CONTACT,

@@ -8,9 +8,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from guide.accounts import AccountError, create_staff, normalise_email
 from guide.extensions import db
 from guide.models import Card, CardStatus, StaffRole
+from guide.services.accounts import AccountError, create_staff, normalise_email
 from tests.checkin_support import log_in_staff, relative_token
 from tests.factories import PASSWORD, Tenant, enrol, issue_cards, make_tenant, staff_token
 

@@ -19,9 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from guide.content.library import current_library
 from guide.extensions import db
-from guide.journey import release_module
 from guide.models import (
     CapturedMail,
     CheckinInstance,
@@ -30,6 +28,8 @@ from guide.models import (
     OutboxMessage,
     Release,
 )
+from guide.services.journey import release_module
+from guide.services.library import current_library
 from scheduler import runner
 from scheduler.jobs import RETRY_AFTER_FAILURE, claim_due_enrolments, release_due
 from tests.conftest import FIXTURE_CONTENT, POSTGRES_URL, at
@@ -127,7 +127,7 @@ def test_a_module_is_never_released_twice(app: Flask) -> None:
 
 
 def test_the_outbox_refuses_a_second_notice_for_the_same_releases(app: Flask) -> None:
-    from guide.mailer import queue_message
+    from guide.mail.outbox import queue_message
 
     (enrolment,) = enrolments(1)
     release_at(AVLOSNING_DUE)
@@ -346,7 +346,7 @@ def test_the_jobs_run_a_pass_at_the_current_time_in_their_own_app_context(app: F
 def test_serve_runs_the_scheduler_unless_it_is_turned_off(
     app: Flask, make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from guide.serve import start_scheduler
+    from guide.cli.serve import start_scheduler
 
     started: list[Flask] = []
     monkeypatch.setattr(runner, "start_in_background", started.append)

@@ -11,10 +11,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, func, select
 
-from guide.auth import request_login_link
 from guide.extensions import db
 from guide.models import CapturedMail, LoginLinkRequest, OutboxMessage
 from guide.models.base import utcnow
+from guide.services.login import request_login_link
 from tests.factories import enrol, issue_cards, make_tenant, sent_mail
 
 KNOWN = "known@example.se"

@@ -8,10 +8,10 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from guide.content.library import current_library
 from guide.extensions import db
 from guide.models import Event, NeedTick
-from guide.needs import NeedError, tick_needs, ticked_needs
+from guide.services.library import current_library
+from guide.services.needs import NeedError, tick_needs, ticked_needs
 from tests.checkin_support import (
     ACTIVATED,
     KONTROLL_CONTENT,

@@ -16,9 +16,9 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import positive_data_acceptance
 
-from guide.accounts import issue_api_token
 from guide.extensions import db
 from guide.models.base import utcnow
+from guide.services.accounts import issue_api_token
 from tests.factories import enrol, issue_cards, make_tenant
 
 # Modest on purpose: CI runs this on both databases, and well under a minute each.

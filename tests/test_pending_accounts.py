@@ -19,10 +19,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, select
 
-from guide.auth import create_login_token
 from guide.extensions import db
 from guide.models import Consent, ConsentPurpose, Enrolment, Relative
 from guide.models.base import utcnow
+from guide.services.login import create_login_token
 from tests.factories import ALL_CONSENTS, enrol, issue_cards, make_tenant, sent_mail
 
 VICTIM = "victim@example.se"
@@ -151,7 +151,7 @@ def test_the_link_in_the_card_used_mail_attaches_the_enrolment_and_ends_the_stra
 def test_consents_given_with_the_card_count_only_where_newer_than_the_accounts(
     app: Flask, victim: Enrolment, attackers_card
 ) -> None:  # type: ignore[no-untyped-def]
-    from guide.enrolment import attach_pending
+    from guide.services.enrolment import attach_pending
 
     redeemed = utcnow()
     pending_enrolment = enrol(attackers_card, VICTIM, now=redeemed)

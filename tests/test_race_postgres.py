@@ -24,11 +24,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from guide.content.library import current_library
 from guide.extensions import db
-from guide.journey import published_version
-from guide.mailer import CLAIM_TIMEOUT, message_id
+from guide.mail.outbox import CLAIM_TIMEOUT
+from guide.mail.render import message_id
 from guide.models import CheckinInstance, OutboxMessage, Release
+from guide.services.journey import published_version
+from guide.services.library import current_library
 from tests.conftest import FIXTURE_CONTENT, POSTGRES_URL, TEST_ENVIRONMENT, at
 from tests.factories import make_tenant
 from tests.smtp_sink import SmtpSink, running_sink, smtp_environment
@@ -125,7 +126,7 @@ def run_rounds(settings: Settings, start: Any, done: Any, shared: Any, results: 
 
 def claim_and_die(settings: Settings, limit: int) -> None:
     """Worker: claim messages for sending, then be killed before sending any of them."""
-    from guide.mailer import claim_due
+    from guide.mail.outbox import claim_due
 
     app = worker_app(settings)
     with app.app_context():

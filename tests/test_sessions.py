@@ -11,12 +11,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from guide.accounts import deactivate_staff, issue_api_token
-from guide.auth import create_login_token
 from guide.config import config_from_environment
 from guide.extensions import db
 from guide.models import ApiToken, StaffUser
 from guide.models.base import utcnow
+from guide.services.accounts import deactivate_staff, issue_api_token
+from guide.services.login import create_login_token
 from tests.factories import PASSWORD, Tenant, enrol, issue_cards, make_tenant, staff_token
 
 

@@ -28,7 +28,6 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from guide.content.library import current_library
 from guide.content.loader import load_library
 from guide.content.model import Checkin, Library
 from guide.extensions import db
@@ -41,6 +40,7 @@ from guide.models import (
     PhaseVisitRow,
     Release,
 )
+from guide.services.library import current_library
 from scheduler.jobs import deliver_outbox, release_due
 from scheduler.planner import EnrolmentState
 from scheduler.simulate import Journey, JourneyEvent, Respond, simulate

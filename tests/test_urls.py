@@ -10,10 +10,10 @@ from flask import Flask, url_for
 from sqlalchemy import select
 
 from guide import create_app
-from guide.cards import activation_url
 from guide.extensions import db
-from guide.mail_content import context_for
+from guide.mail.content import context_for
 from guide.models import CapturedMail, OutboxMessage
+from guide.services.cards import activation_url
 from guide.urls import BaseUrl, BaseUrlError
 from scheduler.jobs import deliver_outbox
 from tests.conftest import at

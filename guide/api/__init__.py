@@ -1,4 +1,11 @@
-"""The JSON API under /api/v1, described by the OpenAPI document it serves."""
+"""The JSON API under /api/v1, described by the OpenAPI document it serves.
+
+One module per concept, named like its service (activations, login, journey,
+checkins, needs, contact, cards, followup). Views validate bodies with the pydantic
+models of `bodies`, call services and answer JSON; every GuideError becomes
+`{"error", "message"}` with its status (api.errors). They may import services,
+guide.mail, models and the pure core; never guide.web or guide.cli.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +13,12 @@ import re
 
 from flask import Blueprint, jsonify, request
 
+from guide.api.errors import answer_domain_error
 from guide.api.openapi import openapi_document
+from guide.errors import GuideError
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
+api.register_error_handler(GuideError, answer_domain_error)
 
 
 @api.before_request
@@ -44,4 +54,15 @@ def health():  # type: ignore[no-untyped-def]
 
 
 # Route modules register their views on `api` and their paths in the OpenAPI document.
-from guide.api import alerts, cards, me_actions, relatives  # noqa: E402, F401
+from guide.api import (  # noqa: E402
+    activations,
+    cards,
+    checkins,
+    contact,
+    followup,
+    journey,
+    login,
+    needs,
+)
+
+ROUTE_MODULES = (activations, login, journey, checkins, needs, contact, cards, followup)

@@ -8,22 +8,21 @@ from typing import Any, TypeVar
 
 from flask import abort, g
 
-from guide.auth import bearer_token, relative_may_use
+from guide.api.tokens import bearer_token
+from guide.errors import GuideError
 from guide.extensions import db
 from guide.models import Relative, StaffRole
+from guide.services.login import relative_may_use
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class ApiError(Exception):
-    """An API failure with a stable code, a sentence and an HTTP status."""
+class ApiError(GuideError):
+    """An API request that cannot be answered: a stable code, a sentence and an HTTP status."""
 
     def __init__(self, status: int, code: str, message: str, **extra: Any):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.extra = extra
+        field = extra.pop("field", None)
+        super().__init__(code, message, status, field, **extra)
 
 
 def relative_token_required(view: F) -> F:

@@ -19,6 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Strict
 from pydantic import ValidationError as PydanticValidationError
 
 from guide.api.auth import ApiError
+from guide.extensions import db
+from guide.models import Enrolment, Relative
+from guide.services.reading import enrolments_of
 
 MAX_DEPTH = 16
 # Ids are 32-bit integers in the database (PostgreSQL's INTEGER).
@@ -232,3 +235,14 @@ def query_id(name: str) -> int | None:
     if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
         raise ApiError(400, f"{name}_invalid", f"{name} är ett heltal från 1 till {MAX_ID}.")
     return int(raw)
+
+
+def enrolments_named(relative: Relative, wanted: int | None) -> list[Enrolment]:
+    """Return the enrolment named in the body, or all of the relative's, newest first."""
+    enrolments = enrolments_of(db.session, relative)
+    if wanted is None:
+        return enrolments
+    chosen = [e for e in enrolments if e.id == wanted]
+    if not chosen:
+        raise ApiError(404, "enrolment_not_found", "Guiden finns inte bland dina guider.")
+    return chosen

@@ -11,7 +11,10 @@ from guide.api import api
 from guide.api.auth import ApiError, staff_token_required
 from guide.api.bodies import CardBatchBody, parse_body, query_id
 from guide.api.openapi import document, error_response, json_body, json_response
-from guide.cards import (
+from guide.extensions import db
+from guide.models import Card, CardStatus, StaffRole, StaffUser, Unit
+from guide.models.base import utcnow
+from guide.services.cards import (
     BatchRequest,
     CardError,
     CardScope,
@@ -21,10 +24,7 @@ from guide.cards import (
     revoke_card,
     scoped_cards_query,
 )
-from guide.content.library import current_library
-from guide.extensions import db
-from guide.models import Card, CardStatus, StaffRole, StaffUser, Unit
-from guide.models.base import utcnow
+from guide.services.library import current_library
 
 LIST_LIMIT = 500
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from guide.auth import staff_required
-from guide.content.library import current_library
 from guide.extensions import db
-from guide.followup import (
+from guide.models import Alert, StaffRole, StaffUser
+from guide.models.base import utcnow
+from guide.services.followup import (
     ACTIVE_STATUSES,
     CLOSED,
     FollowupError,
@@ -19,11 +19,11 @@ from guide.followup import (
     queue_query,
     time_to_first_contact,
 )
-from guide.models import Alert, StaffRole, StaffUser
-from guide.models.base import utcnow
-from guide.needs import need_text
+from guide.services.library import current_library
+from guide.services.needs import need_text
+from guide.web.sessions import staff_required
 
-bp = Blueprint("staff_followup", __name__, url_prefix="/personal/uppfoljning")
+bp = Blueprint("followup", __name__, url_prefix="/personal/uppfoljning")
 QUEUE_LIMIT = 500
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g
 from flask_babel import format_date, format_datetime, get_locale
+
+from guide.content.model import Guide
 
 
 def current_locale() -> str:
@@ -24,6 +26,11 @@ def localdate(value: datetime | None) -> str:
     if value is None:
         return ""
     return format_date(value, "d MMMM yyyy")
+
+
+def crisis_text_for(guide: Guide) -> str | None:
+    """Return the guide's crisis text in the relative's language, if it has one."""
+    return guide.crisis.get(g.relative.language) if guide.crisis else None
 
 
 def _template_globals() -> dict[str, Any]:

@@ -19,29 +19,28 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from guide.auth import (
-    LoginLinkError,
-    log_in_relative,
-    log_out,
-    login_token_attaches,
-    request_login_link,
-    use_login_token,
-)
-from guide.background_mail import send_after_request
-from guide.cards import local_today
-from guide.content.library import current_library
-from guide.enrolment import (
+from guide.extensions import db, limiter
+from guide.mail.background import send_after_request
+from guide.mail.unsubscribe import relative_for_unsubscribe
+from guide.models import ConsentPurpose, Relative
+from guide.models.base import utcnow
+from guide.services.cards import local_today
+from guide.services.enrolment import (
     CONSENT_TEXTS,
     Redemption,
     RedemptionError,
     find_redeemable_card,
     redeem_card,
 )
-from guide.extensions import db, limiter
-from guide.mailer import relative_for_unsubscribe
-from guide.models import ConsentPurpose, Relative
-from guide.models.base import utcnow
+from guide.services.library import current_library
+from guide.services.login import (
+    LoginLinkError,
+    login_token_attaches,
+    request_login_link,
+    use_login_token,
+)
 from guide.web.forms import answers_from_form
+from guide.web.sessions import log_in_relative, log_out
 
 bp = Blueprint("public", __name__)
 
@@ -116,7 +115,7 @@ def activate_questions():  # type: ignore[no-untyped-def]
             answers = {}
         else:
             answers = answers_from_form(guide.profile, request.form)
-            from guide.answers import AnswerError, clean_answers
+            from guide.services.answers import AnswerError, clean_answers
 
             try:
                 answers = clean_answers(guide.profile, answers)
@@ -178,7 +177,7 @@ def activate_consent():  # type: ignore[no-untyped-def]
             # enrolment only, until a link mailed to the address is used.
             log_in_relative(enrolment.relative, address_proved=False)
             flash(_("Välkommen! Ditt första avsnitt finns här nedanför."), "success")
-            return redirect(url_for("relative.journey"))
+            return redirect(url_for("journey.index"))
     return (
         render_template(
             "public/activate_consent.html",
@@ -229,7 +228,7 @@ def login_with_token_confirm(token: str):  # type: ignore[no-untyped-def]
         return render_template("public/login.html", link_error=error.message), 400
     db.session.commit()
     log_in_relative(relative, address_proved=True)
-    return redirect(url_for("relative.journey"))
+    return redirect(url_for("journey.index"))
 
 
 @bp.post("/logga-ut")

@@ -60,9 +60,9 @@ def fresh_schema(database: str, schema: str) -> str:
     with app.app_context():
         from flask_migrate import upgrade
 
-        from guide.content.library import current_library
-        from guide.content.sync import sync_module_versions
         from guide.extensions import db
+        from guide.services.library import current_library
+        from guide.services.versions import sync_module_versions
 
         upgrade()
         sync_module_versions(db.session, current_library())
@@ -112,10 +112,10 @@ def scenario() -> Scenario:
 
 def enrol_synthetic(app: Flask, due: int, not_due: int) -> Scenario:
     """Create `due` enrolments due now and `not_due` others that fall due weeks later."""
-    from guide.accounts import create_organisation, create_unit
-    from guide.content.library import current_library
     from guide.extensions import db
-    from guide.journey import published_version
+    from guide.services.accounts import create_organisation, create_unit
+    from guide.services.journey import published_version
+    from guide.services.library import current_library
     from tests.synthetic import create_enrolments
 
     moments = scenario()

@@ -77,8 +77,8 @@ def main() -> None:
     url = fresh_schema(options.database, options.schema)
     moments = enrol_synthetic(bench_app(url), count, 0)
 
-    from guide.content.library import current_library
     from guide.extensions import db
+    from guide.services.library import current_library
     from scheduler.jobs import deliver_outbox, release_due
 
     with SinkProcess() as sink:

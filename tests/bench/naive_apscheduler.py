@@ -27,10 +27,10 @@ def release_one(enrolment_id: int, now_iso: str) -> None:
     """Job: advance one enrolment at the given (simulated) moment, in its own transaction."""
     from sqlalchemy import select
 
-    from guide.content.library import current_library
     from guide.extensions import db
-    from guide.journey import advance_enrolment
     from guide.models import Enrolment
+    from guide.services.journey import advance_enrolment
+    from guide.services.library import current_library
 
     assert APP is not None
     with APP.app_context():

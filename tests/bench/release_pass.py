@@ -29,8 +29,8 @@ def main() -> None:
     with timed(f"generate {options.total:,} enrolments ({options.due:,} due)", options.total):
         moments = enrol_synthetic(app, options.due, options.total - options.due)
 
-    from guide.content.library import current_library
     from guide.extensions import db
+    from guide.services.library import current_library
     from scheduler.jobs import claim_due_enrolments, release_due
 
     with app.app_context():

@@ -1,4 +1,4 @@
-"""API for the relative's actions: answer a check-in, tick needs, ask to be contacted."""
+"""API: answer an open check-in (POST /api/v1/me/checkins/<id>)."""
 
 from __future__ import annotations
 
@@ -6,17 +6,20 @@ from flask import g, jsonify
 
 from guide.api import api
 from guide.api.auth import ApiError, relative_token_required
-from guide.api.bodies import CheckinAnswersBody, ContactRequestBody, NeedsBody, parse_body
+from guide.api.bodies import (
+    CheckinAnswersBody,
+    ContactRequestBody,
+    NeedsBody,
+    parse_body,
+)
 from guide.api.openapi import document, error_response, json_body, json_response
-from guide.checkins import CheckinError, answer_checkin, checkin_for_relative
-from guide.content.library import current_library
-from guide.extensions import db, limiter
-from guide.followup import ContactRequest, FollowupError, request_contact, urgent_mail
-from guide.journey_view import enrolments_of
-from guide.mailer import send_now
-from guide.models import Alert, Enrolment, Relative
+from guide.extensions import db
+from guide.mail.delivery import send_now
+from guide.models import Alert
 from guide.models.base import utcnow
-from guide.needs import NeedError, readable_module, tick_needs, ticked_needs
+from guide.services.checkins import CheckinError, answer_checkin, checkin_for_relative
+from guide.services.followup import urgent_mail
+from guide.services.library import current_library
 
 CHANGE_SCHEMA = {
     "type": "object",
@@ -29,17 +32,6 @@ CHANGE_SCHEMA = {
         "title": {"type": "string", "description": "a title for people; for crisis the text"},
     },
 }
-
-
-def _enrolment_param(relative: Relative, wanted: int | None) -> list[Enrolment]:
-    """Return the enrolment named in the body, or all of the relative's, newest first."""
-    enrolments = enrolments_of(db.session, relative)
-    if wanted is None:
-        return enrolments
-    chosen = [e for e in enrolments if e.id == wanted]
-    if not chosen:
-        raise ApiError(404, "enrolment_not_found", "Guiden finns inte bland dina guider.")
-    return chosen
 
 
 @api.post("/me/checkins/<int:instance_id>")
@@ -105,41 +97,6 @@ document(
 )
 
 
-@api.post("/me/needs")
-@relative_token_required
-def tick_my_needs():  # type: ignore[no-untyped-def]
-    body = parse_body(NeedsBody)
-    module_id, need_ids = body.module, body.needs
-    library = current_library()
-    enrolment = None
-    for candidate in _enrolment_param(g.api_relative, body.enrolment):
-        try:
-            readable_module(library.guide(candidate.guide_id), candidate, module_id)
-        except NeedError:
-            continue
-        enrolment = candidate
-        break
-    if enrolment is None:
-        error = NeedError.module_unknown(module_id)
-        raise ApiError(error.status, error.code, error.message)
-    try:
-        new = tick_needs(
-            db.session, library.guide(enrolment.guide_id), enrolment, module_id, need_ids, utcnow()
-        )
-    except NeedError as error:
-        db.session.rollback()
-        raise ApiError(error.status, error.code, error.message) from None
-    db.session.commit()
-    return jsonify(
-        {
-            "enrolment": enrolment.id,
-            "module": module_id,
-            "ticked_now": new,
-            "ticked": ticked_needs(db.session, enrolment, module_id),
-        }
-    )
-
-
 document(
     "/me/needs",
     "post",
@@ -155,43 +112,6 @@ document(
         },
     },
 )
-
-
-@api.post("/me/contact-request")
-@relative_token_required
-@limiter.limit("10 per hour")
-def request_my_contact():  # type: ignore[no-untyped-def]
-    body = parse_body(ContactRequestBody, optional=True)
-    relative: Relative = g.api_relative
-    enrolments = _enrolment_param(relative, body.enrolment)
-    phone = body.phone or ""
-    # Without a phone number the relative is reached at the address of the account.
-    email = body.email or ("" if phone else relative.email or relative.claimed_email or "")
-    try:
-        alert = request_contact(
-            db.session,
-            relative,
-            enrolments[0] if enrolments else None,
-            ContactRequest(
-                phone=phone,
-                email=email,
-                message=body.message or "",
-                consent=body.consent,
-            ),
-            utcnow(),
-        )
-    except FollowupError as error:
-        db.session.rollback()
-        extra = {"field": error.field} if error.field else {}
-        raise ApiError(error.status, error.code, error.message, **extra) from None
-    db.session.commit()
-    return jsonify(
-        {
-            "enrolment": alert.enrolment_id,
-            "status": "requested",
-            "message": "Tack. Personalen på enheten som gav dig kortet hör av sig till dig.",
-        }
-    ), 201
 
 
 document(

@@ -6,13 +6,14 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from guide.auth import staff_required
 from guide.extensions import db
-from guide.mailer import UNRENDERABLE, masked_address, retry_message, undelivered_messages
+from guide.mail.delivery import UNRENDERABLE
+from guide.mail.problems import masked_address, retry_message, undelivered_messages
 from guide.models import OutboxMessage, StaffRole
 from guide.models.base import utcnow
+from guide.web.sessions import staff_required
 
-bp = Blueprint("admin_mail", __name__, url_prefix="/admin/e-post")
+bp = Blueprint("mail_problems", __name__, url_prefix="/admin/e-post")
 SHOWN = 200
 
 

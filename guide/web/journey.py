@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from flask import Blueprint, g, render_template
 
-from guide.auth import relative_required
-from guide.content.library import current_library
 from guide.extensions import db
-from guide.journey_view import enrolment_of, enrolments_of, journey_summary, module_page
 from guide.models.base import utcnow
+from guide.services.library import current_library
+from guide.services.reading import enrolment_of, enrolments_of, journey_summary, module_page
+from guide.web.sessions import relative_required
 
-bp = Blueprint("relative", __name__, url_prefix="/min-guide")
+bp = Blueprint("journey", __name__, url_prefix="/min-guide")
 
 
 @bp.get("/")
 @relative_required
-def journey():  # type: ignore[no-untyped-def]
+def index():  # type: ignore[no-untyped-def]
     now = utcnow()
     library = current_library()
     summaries = [

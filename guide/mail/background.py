@@ -93,7 +93,7 @@ class BackgroundSender:
                 self._queue.task_done()
 
     def _send(self, message_id: int) -> None:
-        from guide.mailer import send_now
+        from guide.mail.delivery import send_now
 
         # An app context is enough: links are built from GUIDE_BASE_URL (guide/urls.py).
         with self.app.app_context():

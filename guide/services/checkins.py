@@ -17,13 +17,19 @@ from typing import Any, Literal
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from guide.answers import AnswerError, clean_answers
 from guide.content.model import Checkin, Guide, Library
-from guide.exceptions import GuideError
-from guide.followup import CRISIS_REASON, raise_alert
-from guide.journey import advance_enrolment, decode_answers, record_event, release_module, state_of
-from guide.journey_view import version_text
+from guide.errors import GuideError
 from guide.models import Alert, CheckinInstance, Enrolment, Event, PhaseVisitRow, Relative
+from guide.services.answers import AnswerError, clean_answers
+from guide.services.followup import CRISIS_REASON, raise_alert
+from guide.services.journey import (
+    advance_enrolment,
+    decode_answers,
+    record_event,
+    release_module,
+    state_of,
+)
+from guide.services.reading import version_text
 from scheduler import rules
 
 # Shown when a crisis rule fires in a guide that has no crisis text of its own.

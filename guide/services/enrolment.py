@@ -11,13 +11,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from activation_codes.codes import CodeError, parse
-from guide.accounts import AccountError, normalise_email
-from guide.answers import AnswerError, clean_answers
-from guide.cards import guide_prefixes
 from guide.content.model import Guide, Library
-from guide.exceptions import GuideError
-from guide.journey import advance_enrolment, record_event
-from guide.mailer import queue_message
+from guide.errors import GuideError
+from guide.mail.outbox import queue_message
 from guide.models import (
     Card,
     CardStatus,
@@ -28,6 +24,10 @@ from guide.models import (
     PhaseVisitRow,
     Relative,
 )
+from guide.services.accounts import AccountError, normalise_email
+from guide.services.answers import AnswerError, clean_answers
+from guide.services.cards import guide_prefixes
+from guide.services.journey import advance_enrolment, record_event
 
 # The wording a relative agreed to; a new wording gets a new version.
 CONSENT_VERSION = "2026-11"

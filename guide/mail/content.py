@@ -11,11 +11,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from guide.auth import create_login_token, login_link_lifetime, mail_link_lifetime
-from guide.content.library import current_library
 from guide.content.render import render_markdown, render_plain
-from guide.local_facts import local_values
 from guide.models import CheckinInstance, Enrolment, OutboxMessage, Relative, Release
+from guide.services.library import current_library
+from guide.services.local_facts import local_values
+from guide.services.login import create_login_token, login_link_lifetime, mail_link_lifetime
 
 
 def _login_url(
@@ -187,6 +187,6 @@ def _alert(
     return {
         "subject": _("Brådskande: en anhörig behöver kontakt"),
         "queue_url": url_for(
-            "staff_followup.alert", alert_id=message.payload["alert_id"], _external=True
+            "followup.alert", alert_id=message.payload["alert_id"], _external=True
         ),
     }

@@ -17,7 +17,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from guide.content.model import Guide, Module
-from guide.content.sync import module_texts
 from guide.models import (
     CheckinInstance,
     Enrolment,
@@ -27,6 +26,7 @@ from guide.models import (
     PhaseVisitRow,
     Release,
 )
+from guide.services.versions import module_texts
 from scheduler.planner import EnrolmentState, PhaseVisit, Plan, plan
 
 
@@ -196,7 +196,7 @@ def queue_notice(
     now: datetime,
 ) -> OutboxMessage | None:
     """Put one notice about new modules and check-ins in the outbox (never twice), due at `now`."""
-    from guide.mailer import queue_message
+    from guide.mail.outbox import queue_message
 
     if not releases and not checkins:
         return None

@@ -1,10 +1,9 @@
-"""API for relatives: redeem a card, log in, read the journey and modules."""
+"""API: the relative's journey and the modules released to them (/api/v1/me/journey, /me/modules)."""
 
 from __future__ import annotations
 
-from flask import current_app, g, jsonify
+from flask import g, jsonify
 
-from guide.accounts import RELATIVE_TOKEN_LIFETIME, issue_api_token
 from guide.api import api
 from guide.api.auth import ApiError, relative_token_required
 from guide.api.bodies import (
@@ -12,56 +11,13 @@ from guide.api.bodies import (
     ActivationBody,
     LoginLinkBody,
     TokenBody,
-    parse_body,
     query_id,
 )
 from guide.api.openapi import document, error_response, json_body, json_response
-from guide.auth import LoginLinkError, bearer_token, request_login_link, use_login_token
-from guide.background_mail import send_after_request
-from guide.cards import local_today
-from guide.content.library import current_library
-from guide.enrolment import Redemption, RedemptionError, redeem_card
-from guide.extensions import db, limiter
-from guide.journey_view import enrolment_of, enrolments_of, journey_summary, module_page
-from guide.models import ConsentPurpose
+from guide.extensions import db
 from guide.models.base import utcnow
-from guide.web.public import REDEMPTION_LIMIT, _code_key, _failed
-
-
-@api.post("/activations")
-@limiter.shared_limit(REDEMPTION_LIMIT, "redeem-client", deduct_when=_failed)
-@limiter.shared_limit(REDEMPTION_LIMIT, "redeem-code", key_func=_code_key, deduct_when=_failed)
-def create_activation():  # type: ignore[no-untyped-def]
-    """Redeem a card; the answer is the same whether or not the address has an account."""
-    body = parse_body(ActivationBody)
-    consents = {purpose: bool(getattr(body.consents, purpose.value)) for purpose in ConsentPurpose}
-    now = utcnow()
-    try:
-        enrolment, first_mail = redeem_card(
-            db.session,
-            current_library(),
-            Redemption(
-                code=body.code,
-                email=body.email,
-                consents=consents,
-                language=body.language,
-                profile=body.profile,
-                timezone=current_app.config["GUIDE_TIMEZONE"],
-            ),
-            now,
-            local_today(now),
-        )
-    except RedemptionError as error:
-        raise ApiError(error.status, error.code, error.message, field=error.field) from None
-    # The card proved the card, not the address: the token reaches this enrolment only.
-    token = issue_api_token(
-        db.session, now, relative_id=enrolment.relative_id, address_proved=False
-    )
-    db.session.commit()
-    send_after_request(first_mail)
-    summary = journey_summary(db.session, current_library(), enrolment, now)
-    return jsonify({"enrolment": summary.as_json(), "token": token}), 201
-
+from guide.services.library import current_library
+from guide.services.reading import enrolment_of, enrolments_of, journey_summary, module_page
 
 document(
     "/activations",
@@ -90,16 +46,6 @@ document(
 )
 
 
-@api.post("/auth/login-link")
-@limiter.limit("10 per hour")
-def login_link():  # type: ignore[no-untyped-def]
-    body = parse_body(LoginLinkBody)
-    message = request_login_link(db.session, body.email, utcnow())
-    db.session.commit()
-    send_after_request(message)
-    return jsonify({"message": "Om adressen finns hos oss har vi skickat en inloggningslänk."}), 202
-
-
 document(
     "/auth/login-link",
     "post",
@@ -117,27 +63,6 @@ document(
 )
 
 
-@api.post("/auth/token")
-@limiter.limit("20 per hour", deduct_when=_failed)
-def exchange_token():  # type: ignore[no-untyped-def]
-    body = parse_body(TokenBody)
-    now = utcnow()
-    try:
-        relative = use_login_token(db.session, body.login_token, now)
-    except LoginLinkError as error:
-        db.session.rollback()
-        raise ApiError(400, error.code, error.message) from None
-    token = issue_api_token(db.session, now, relative_id=relative.id)
-    db.session.commit()
-    return jsonify(
-        {
-            "token": token,
-            "token_type": "bearer",
-            "expires_in": int(RELATIVE_TOKEN_LIFETIME.total_seconds()),
-        }
-    )
-
-
 document(
     "/auth/token",
     "post",
@@ -151,19 +76,6 @@ document(
         },
     },
 )
-
-
-@api.delete("/auth/token")
-def revoke_token():  # type: ignore[no-untyped-def]
-    """Revoke the bearer token this request carries (a relative's or a staff member's)."""
-    token = bearer_token()
-    if token is None:
-        raise ApiError(
-            401, "unauthorized", "Logga in med en giltig token (Authorization: Bearer ...)."
-        )
-    token.revoked_at = utcnow()
-    db.session.commit()
-    return "", 204
 
 
 document(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from flask import Flask, url_for
+import click
+from flask import Flask, current_app, url_for
+from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
-from guide.content.library import current_library
-from guide.content.sync import sync_module_versions
 from guide.extensions import db
+from guide.services.library import current_library
+from guide.services.versions import sync_module_versions
 
 
 def prepare_service(app: Flask, host: str, port: int, demo: bool) -> Iterator[str]:
@@ -24,7 +26,7 @@ def prepare_service(app: Flask, host: str, port: int, demo: bool) -> Iterator[st
     yield f"Lots listens on {address}"
     yield f"Database: {app.config['SQLALCHEMY_DATABASE_URI']}"
     if demo:
-        from guide.demo import create_demo
+        from guide.cli.demo import create_demo
 
         app.config["GUIDE_DEMO"] = True
         yield from create_demo(app)
@@ -44,3 +46,20 @@ def start_scheduler(app: Flask) -> Iterator[str]:
 
     start_in_background(app)
     yield f"Scheduler: releases modules and sends e-mail every {interval_of(app)} s"
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--demo", is_flag=True, help="Create a demo organisation, accounts and cards.")
+@with_appcontext
+def serve(host: str, port: int, demo: bool) -> None:
+    """Run the web app (with the scheduler inside unless GUIDE_RUN_SCHEDULER=0)."""
+    from waitress import serve as waitress_serve
+
+    from guide.cli.serve import prepare_service
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    for line in prepare_service(app, host, port, demo):
+        click.echo(line)
+    waitress_serve(app, host=host, port=port, threads=8, ident="Lots")

@@ -58,8 +58,8 @@ def parse_moment(value: str | None, zone: str) -> datetime:
 )
 def scheduler_tick(when: str | None) -> None:
     """Run one release pass and one delivery pass at the given moment and print the counts."""
-    from guide.content.library import current_library
     from guide.extensions import db
+    from guide.services.library import current_library
     from scheduler.jobs import deliver_outbox, release_due
 
     # Parsed here, not in an option callback: the app (and its time zone) exists only now.

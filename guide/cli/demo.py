@@ -8,12 +8,12 @@ from pathlib import Path
 from flask import Flask, url_for
 from sqlalchemy import select
 
-from guide.accounts import create_organisation, create_staff, create_unit, get_unit
-from guide.cards import BatchRequest, issue_batch, printable_cards
-from guide.content.library import current_library
 from guide.extensions import db
 from guide.models import Card, CardBatch, CardStatus, Organisation, StaffRole, StaffUser
 from guide.models.base import utcnow
+from guide.services.accounts import create_organisation, create_staff, create_unit, get_unit
+from guide.services.cards import BatchRequest, issue_batch, printable_cards
+from guide.services.library import current_library
 
 DEMO_CARDS_PER_GUIDE = 8
 

@@ -8,7 +8,6 @@ when the relative consented to being contacted, and every such view is logged.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,39 +16,47 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, Select, and_, case, false, select
 from sqlalchemy.orm import Session
 
-from guide.accounts import AccountError, normalise_email
-from guide.enrolment import CONSENT_VERSION
-from guide.exceptions import GuideError
-from guide.journey import record_event
+from guide.errors import GuideError
+from guide.mail.outbox import queue_staff_message
 from guide.models import (
     Alert,
     AlertNote,
     AuditLog,
-    Consent,
     ConsentPurpose,
     Enrolment,
     NeedTick,
     OutboxMessage,
-    Relative,
     StaffRole,
     StaffUser,
 )
-from guide.staff_mail import queue_staff_message
+from guide.services.journey import record_event
 
 Priority = Literal["normal", "urgent"]
+
+
 Source = Literal["rule", "crisis", "contact_request"]
 
+
 OPEN, CONTACTED, CLOSED = "open", "contacted", "closed"
+
+
 ACTIVE_STATUSES = (OPEN, CONTACTED)
+
+
 STATUSES = (OPEN, CONTACTED, CLOSED)
+
+
 MAX_REASON = 500
-MAX_MESSAGE = 2000
+
+
 MAX_NOTE = 2000
-CONTACT_REQUEST_REASON = "Vill bli kontaktad"
+
+
 CRISIS_REASON = "Svar som tyder på kris: kontakta snarast"
+
+
 # When two alerts meet in one, the stronger source names it.
 _SOURCE_WEIGHT = {"rule": 0, "contact_request": 1, "crisis": 2}
-_PHONE = re.compile(r"^\+?[0-9][0-9 ()-]*$")
 
 
 class FollowupError(GuideError):
@@ -105,9 +112,6 @@ class FollowupError(GuideError):
     @classmethod
     def too_long(cls, field: str, limit: int) -> FollowupError:
         return cls("text_too_long", f"Texten får vara högst {limit} tecken.", field=field)
-
-
-# -- raising alerts -----------------------------------------------------------------
 
 
 def raise_alert(
@@ -247,90 +251,6 @@ def urgent_mail(session: Session, alerts: Iterable[Alert]) -> list[OutboxMessage
             )
         )
     return messages
-
-
-# -- contact requests ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ContactRequest:
-    """What a relative gives when asking to be contacted; every field may be empty."""
-
-    phone: str = ""
-    email: str = ""
-    message: str = ""
-    consent: bool = False  # ticked now, for a relative who had not consented before
-
-
-def request_contact(
-    session: Session,
-    relative: Relative,
-    enrolment: Enrolment | None,
-    request: ContactRequest,
-    now: datetime,
-) -> Alert:
-    """Ask the unit that issued the card to contact the relative; raise an alert.
-
-    Without an earlier consent to contact, the request itself must carry it; the
-    consent is then recorded with today's wording version.
-    """
-    if enrolment is None or enrolment.relative_id != relative.id:
-        raise FollowupError.no_enrolment()
-    phone = _clean_phone(request.phone)
-    email = _clean_email(request.email)
-    if phone is None and email is None:
-        raise FollowupError.no_way_to_reach()
-    message = request.message.strip()
-    if len(message) > MAX_MESSAGE:
-        raise FollowupError.too_long("message", MAX_MESSAGE)
-    if not relative.consent(ConsentPurpose.CONTACT):
-        if not request.consent:
-            raise FollowupError.consent_required()
-        record_contact_consent(session, relative, now)
-    record_event(session, enrolment, "contact_requested", now, phone=phone is not None)
-    return raise_alert(
-        session,
-        enrolment,
-        priority="normal",
-        source="contact_request",
-        reason=CONTACT_REQUEST_REASON,
-        now=now,
-        phone=phone,
-        contact_email=email,
-        message=message or None,
-    )
-
-
-def record_contact_consent(session: Session, relative: Relative, now: datetime) -> Consent:
-    """Record that the relative agrees to be contacted by staff, with the wording version."""
-    consent = Consent(
-        purpose=ConsentPurpose.CONTACT, version=CONSENT_VERSION, granted=True, recorded_at=now
-    )
-    relative.consents.append(consent)
-    session.flush()
-    return consent
-
-
-def _clean_phone(raw: str) -> str | None:
-    phone = " ".join(raw.split())
-    if not phone:
-        return None
-    digits = sum(ch.isdigit() for ch in phone)
-    if not _PHONE.match(phone) or not 6 <= digits <= 15 or len(phone) > 40:
-        raise FollowupError.phone_invalid()
-    return phone
-
-
-def _clean_email(raw: str) -> str | None:
-    if not raw.strip():
-        return None
-    try:
-        return normalise_email(raw)
-    except AccountError:
-        raise FollowupError.email_invalid() from None
-
-
-# -- the staff queue ----------------------------------------------------------------
 
 
 def may_work_queue(staff: StaffUser) -> bool:

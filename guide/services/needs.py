@@ -15,8 +15,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from guide.content.model import Guide, Module
-from guide.journey import record_event
 from guide.models import Enrolment, NeedTick
+from guide.services.journey import record_event
 
 
 class NeedError(Exception):

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from guide.content.model import Guide, Library
 from guide.content.render import render_markdown
-from guide.journey import state_of
-from guide.local_facts import local_values
 from guide.models import CheckinInstance, Enrolment, ModuleVersion, Relative, Release
+from guide.services.journey import state_of
+from guide.services.local_facts import local_values
 from scheduler.planner import plan
 
 
@@ -220,7 +220,7 @@ def module_page(
     def link(target: str) -> str | None:
         if target not in visible:
             return None
-        return url_for("relative.module", enrolment_id=enrolment.id, module_id=target)
+        return url_for("journey.module", enrolment_id=enrolment.id, module_id=target)
 
     html = render_markdown(text["body"], values, library.local_facts, link_for or link)
     return ModulePage(

@@ -11,7 +11,9 @@ from guide.api.auth import ApiError, staff_token_required
 from guide.api.bodies import AlertNoteBody, parse_body
 from guide.api.openapi import document, error_response, json_body, json_response
 from guide.extensions import db
-from guide.followup import (
+from guide.models import Alert, StaffRole, StaffUser
+from guide.models.base import utcnow
+from guide.services.followup import (
     ACTIVE_STATUSES,
     STATUSES,
     FollowupError,
@@ -23,8 +25,6 @@ from guide.followup import (
     queue_query,
     time_to_first_contact,
 )
-from guide.models import Alert, StaffRole, StaffUser
-from guide.models.base import utcnow
 
 LIST_LIMIT = 500
 ALERT_SCHEMA = {

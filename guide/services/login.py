@@ -1,4 +1,4 @@
-"""Logging in: one-time links for relatives, passwords for staff, bearer tokens for the API."""
+"""Logging in: one-time login links for relatives, and who may still use a session or token."""
 
 from __future__ import annotations
 
@@ -6,31 +6,23 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from functools import wraps
-from typing import Any, TypeVar
 
-from flask import abort, current_app, g, redirect, request, session, url_for
+from flask import current_app
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from guide.accounts import AccountError, hash_token, normalise_email
-from guide.exceptions import GuideError
-from guide.extensions import db
-from guide.mailer import queue_message
+from guide.errors import GuideError
+from guide.mail.outbox import queue_message
 from guide.models import (
-    ApiToken,
     LoginLinkRequest,
     LoginToken,
     OutboxMessage,
     Relative,
-    StaffRole,
     StaffUser,
 )
-from guide.models.base import utcnow
+from guide.services.accounts import AccountError, hash_token, normalise_email
 
-F = TypeVar("F", bound=Callable[..., Any])
 # secrets.token_urlsafe(32) gives 43 characters; anything else is not a token of ours.
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,128}")
 
@@ -106,7 +98,7 @@ def use_login_token(session_: Session, token: str, now: datetime) -> Relative:
     if relative.email_proved_at is None:
         relative.email_proved_at = now
     if row.attach_relative_id is not None:
-        from guide.enrolment import attach_pending
+        from guide.services.enrolment import attach_pending
 
         pending = session_.get(Relative, row.attach_relative_id)
         if pending is not None:
@@ -210,36 +202,6 @@ def mail_link_lifetime() -> timedelta:
     return timedelta(days=current_app.config.get("GUIDE_MAIL_LINK_DAYS", 7))
 
 
-# -- sessions -----------------------------------------------------------------------
-
-
-def log_in_relative(relative: Relative, *, address_proved: bool) -> None:
-    """Start a relative's session; one from redeeming a card has not proved the address."""
-    session.clear()
-    session.permanent = True
-    session["relative_id"] = relative.id
-    session["relative_version"] = relative.session_version
-    session["address_proved"] = address_proved
-
-
-def log_in_staff(staff: StaffUser, now: datetime) -> None:
-    session.clear()
-    session["staff_id"] = staff.id
-    session["staff_version"] = staff.session_version
-    session["staff_seen"] = now.timestamp()
-    staff.last_login_at = now
-
-
-def log_out(now: datetime) -> None:
-    """End this session and every copy of its cookie: the account's session version rises."""
-    if g.get("relative") is not None:
-        g.relative.session_version += 1
-    if g.get("staff") is not None:
-        g.staff.session_version += 1
-    db.session.commit()
-    session.clear()
-
-
 def relative_may_use(relative: Relative | None, address_proved: bool) -> bool:
     """Return whether a session or token of `relative` still holds.
 
@@ -254,90 +216,3 @@ def relative_may_use(relative: Relative | None, address_proved: bool) -> bool:
 
 def staff_may_use(staff: StaffUser | None) -> bool:
     return staff is not None and staff.active
-
-
-def load_logged_in() -> None:
-    """Find who is logged in: a relative, a staff member (idle sessions time out), or nobody."""
-    g.relative = None
-    g.relative_address_proved = False
-    g.staff = None
-    relative_id = session.get("relative_id")
-    if relative_id is not None:
-        relative = db.session.get(Relative, relative_id)
-        proved = session.get("address_proved") is True
-        if (
-            relative_may_use(relative, proved)
-            and relative is not None
-            and session.get("relative_version") == relative.session_version
-        ):
-            g.relative = relative
-            g.relative_address_proved = proved
-        else:
-            session.clear()
-    staff_id = session.get("staff_id")
-    if staff_id is not None:
-        idle = timedelta(minutes=current_app.config["STAFF_SESSION_IDLE_MINUTES"])
-        seen = datetime.fromtimestamp(session.get("staff_seen", 0), tz=utcnow().tzinfo)
-        now = utcnow()
-        staff = db.session.get(StaffUser, staff_id)
-        if now - seen > idle:
-            session.clear()
-            g.staff_timed_out = True
-        elif (
-            staff is not None
-            and staff_may_use(staff)
-            and session.get("staff_version") == staff.session_version
-        ):
-            g.staff = staff
-            session["staff_seen"] = now.timestamp()
-        else:
-            session.clear()
-
-
-def relative_required(view: F) -> F:
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if g.get("relative") is None:
-            return redirect(url_for("public.login", next=request.path))
-        return view(*args, **kwargs)
-
-    return wrapped  # type: ignore[return-value]
-
-
-def staff_required(*roles: StaffRole) -> Callable[[F], F]:
-    """Require a logged-in staff member, optionally with one of `roles`."""
-
-    def decorator(view: F) -> F:
-        @wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            staff = g.get("staff")
-            if staff is None:
-                return redirect(url_for("staff.login", next=request.path))
-            if roles and not staff.has_role(*roles):
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapped  # type: ignore[return-value]
-
-    return decorator
-
-
-# -- API tokens ---------------------------------------------------------------------
-
-
-def bearer_token() -> ApiToken | None:
-    """Return the request's bearer token if it is ours, unexpired, unrevoked and its owner's."""
-    header = request.headers.get("Authorization", "")
-    if not header.lower().startswith("bearer "):
-        return None
-    token = header[7:].strip()
-    if not is_token_shaped(token):
-        return None
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
-    if row is None or row.revoked_at is not None:
-        return None
-    if row.expires_at is not None and row.expires_at <= utcnow():
-        return None
-    if row.staff_user_id is not None and not staff_may_use(row.staff_user):
-        return None
-    return row

@@ -1,0 +1,64 @@
+"""API: login links and bearer tokens for relatives (/api/v1/auth/...)."""
+
+from __future__ import annotations
+
+from flask import jsonify
+
+from guide.api import api
+from guide.api.auth import ApiError
+from guide.api.bodies import (
+    LoginLinkBody,
+    TokenBody,
+    parse_body,
+)
+from guide.api.tokens import bearer_token
+from guide.extensions import db, limiter
+from guide.mail.background import send_after_request
+from guide.models.base import utcnow
+from guide.services.accounts import RELATIVE_TOKEN_LIFETIME, issue_api_token
+from guide.services.login import LoginLinkError, request_login_link, use_login_token
+from guide.web.public import _failed
+
+
+@api.post("/auth/login-link")
+@limiter.limit("10 per hour")
+def login_link():  # type: ignore[no-untyped-def]
+    body = parse_body(LoginLinkBody)
+    message = request_login_link(db.session, body.email, utcnow())
+    db.session.commit()
+    send_after_request(message)
+    return jsonify({"message": "Om adressen finns hos oss har vi skickat en inloggningslänk."}), 202
+
+
+@api.post("/auth/token")
+@limiter.limit("20 per hour", deduct_when=_failed)
+def exchange_token():  # type: ignore[no-untyped-def]
+    body = parse_body(TokenBody)
+    now = utcnow()
+    try:
+        relative = use_login_token(db.session, body.login_token, now)
+    except LoginLinkError as error:
+        db.session.rollback()
+        raise ApiError(400, error.code, error.message) from None
+    token = issue_api_token(db.session, now, relative_id=relative.id)
+    db.session.commit()
+    return jsonify(
+        {
+            "token": token,
+            "token_type": "bearer",
+            "expires_in": int(RELATIVE_TOKEN_LIFETIME.total_seconds()),
+        }
+    )
+
+
+@api.delete("/auth/token")
+def revoke_token():  # type: ignore[no-untyped-def]
+    """Revoke the bearer token this request carries (a relative's or a staff member's)."""
+    token = bearer_token()
+    if token is None:
+        raise ApiError(
+            401, "unauthorized", "Logga in med en giltig token (Authorization: Bearer ...)."
+        )
+    token.revoked_at = utcnow()
+    db.session.commit()
+    return "", 204

@@ -1,0 +1,32 @@
+"""The request's bearer token, if it is ours, unexpired, unrevoked and its owner's."""
+
+from __future__ import annotations
+
+from flask import request
+from sqlalchemy import select
+
+from guide.extensions import db
+from guide.models import (
+    ApiToken,
+)
+from guide.models.base import utcnow
+from guide.services.accounts import hash_token
+from guide.services.login import is_token_shaped, staff_may_use
+
+
+def bearer_token() -> ApiToken | None:
+    """Return the request's bearer token if it is ours, unexpired, unrevoked and its owner's."""
+    header = request.headers.get("Authorization", "")
+    if not header.lower().startswith("bearer "):
+        return None
+    token = header[7:].strip()
+    if not is_token_shaped(token):
+        return None
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    if row is None or row.revoked_at is not None:
+        return None
+    if row.expires_at is not None and row.expires_at <= utcnow():
+        return None
+    if row.staff_user_id is not None and not staff_may_use(row.staff_user):
+        return None
+    return row

@@ -1,0 +1,73 @@
+"""Build the Flask application: configuration from the environment, extensions, blueprints."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+from guide import models, security, urls
+from guide.api import api
+from guide.cli import register_commands
+from guide.config import PACKAGE_ROOT, config_from_environment
+from guide.extensions import babel, csrf, db, limiter, mail, migrate, select_locale
+from guide.mail import background as background_mail
+from guide.services.library import init_library
+from guide.web import (
+    cards,
+    checkins,
+    contact,
+    followup,
+    helpers,
+    inbox,
+    journey,
+    mail_problems,
+    needs,
+    public,
+    staff,
+)
+from guide.web import errors as page_errors
+from guide.web.sessions import load_logged_in
+
+# Importing the models registers every table with the metadata (migrations compare them).
+MODELS = models
+
+PAGES = (public, journey, checkins, needs, contact, staff, cards, followup, mail_problems, inbox)
+
+
+def create_app() -> Flask:
+    """Build the application from the environment, exactly as every deployment does.
+
+    There is deliberately no way to hand in configuration here: tests set the same
+    environment variables a deployment sets, so they run what people run.
+    """
+    # GUIDE_INSTANCE_DIR moves the instance folder (SQLite, secret key, demo card sheets).
+    instance = os.environ.get("GUIDE_INSTANCE_DIR") or None
+    app = urls.GuideFlask("guide", instance_path=instance, instance_relative_config=True)
+    app.config.from_mapping(config_from_environment(app.instance_path))
+    urls.init_app(app)
+    # Before any route exists: every <int:...> in a URL fits the database's integers.
+    app.url_map.converters["int"] = security.DatabaseIdConverter
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(PACKAGE_ROOT / "migrations"), render_as_batch=True, compare_type=True
+    )
+    mail.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    init_library(app)
+    security.init_app(app)
+    page_errors.init_app(app)
+    background_mail.init_app(app)
+
+    helpers.init_app(app)
+    app.before_request(load_logged_in)
+    for page in PAGES:
+        app.register_blueprint(page.bp)
+    app.register_blueprint(api)
+    register_commands(app)
+    csrf.exempt(api)  # the API authenticates with bearer tokens, never with cookies
+    csrf.exempt(public.unsubscribe)  # one-click unsubscribe comes from the mail client (RFC 8058)
+    return app

@@ -1,0 +1,250 @@
+"""Deliver the outbox: claim, render, send or capture, mark; retries with back-off, unrenderable messages set aside."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_mail import Message
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from guide.mail.outbox import UNRENDERABLE, claim_due
+from guide.mail.render import build_message
+from guide.mail.smtp import (
+    PermanentFailure,
+    classify_failure,
+    connection_lost,
+    smtp_connection,
+)
+from guide.models import CapturedMail, OutboxMessage, Relative
+from guide.models.base import utcnow
+from guide.version import code_release
+
+log = logging.getLogger(__name__)
+
+
+MAX_ATTEMPTS = 12
+
+
+FIRST_RETRY = timedelta(minutes=1)
+
+
+LONGEST_RETRY = timedelta(hours=6)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What one delivery batch did with the messages it claimed."""
+
+    claimed: int
+    sent: int
+    retrying: int  # a temporary failure: back in the outbox for a later attempt
+    failed: int  # stopped for good: a permanent refusal, or too many attempts
+    unrenderable: int = 0  # could not be rendered: waits for a new release or an admin
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Wait longer after each failure: 1, 2, 4 … minutes, at most six hours."""
+    return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_RETRY)
+
+
+def deliver_due(
+    session: Session, now: datetime, limit: int = 200, worker: str | None = None
+) -> Delivery:
+    """Claim up to `limit` due messages and send them over one SMTP connection."""
+    worker = worker or f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+    messages = claim_due(session, now, limit, worker)
+    if not messages:
+        return Delivery(0, 0, 0, 0)
+    return _send_claimed(session, messages, now)
+
+
+def send_now(session: Session, message: OutboxMessage, now: datetime | None = None) -> bool:
+    """Send one message at once; when it fails, the delivery pass retries it later."""
+    now = now or utcnow()
+    worker = f"now:{uuid.uuid4().hex[:8]}"
+    claimed = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message.id, OutboxMessage.status == "pending")
+        .values(status="sending", claimed_at=now, claimed_by=worker)
+    )
+    session.commit()
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    session.refresh(message)
+    return _send_claimed(session, [message], now).sent == 1
+
+
+def _send_claimed(session: Session, messages: list[OutboxMessage], now: datetime) -> Delivery:
+    from guide.mail.content import prefetch
+
+    outcomes: Counter[str] = Counter()
+    # Read every claimed row, and what rendering them needs, in a few queries.
+    session.scalars(
+        select(OutboxMessage).where(OutboxMessage.id.in_([m.id for m in messages]))
+    ).all()
+    loaded = prefetch(session, messages)
+    rendered = []
+    for message in messages:
+        try:
+            # A savepoint: a failed render undoes only its own writes (its login token).
+            with session.begin_nested():
+                rendered.append((message.id, build_message(session, message, now)))
+        except Exception:  # a fault in Lots must not block the rest of the batch
+            log.exception(
+                "Could not render outbox message %s (%s); it waits for a new release of "
+                "the code or an admin's retry",
+                message.id,
+                message.kind,
+            )
+            _set_aside_unrenderable(session, message.id, now)
+            outcomes[UNRENDERABLE] += 1
+    del loaded  # rendered: the prefetched rows may go
+    session.commit()
+    if rendered:
+        if current_app.config["GUIDE_CAPTURE_MAIL"]:
+            outcomes.update(_capture(session, rendered, now))
+        else:
+            outcomes.update(_send_over_smtp(session, rendered, now))
+    return Delivery(
+        claimed=len(messages),
+        sent=outcomes["sent"],
+        retrying=outcomes["pending"],
+        failed=outcomes["failed"],
+        unrenderable=outcomes[UNRENDERABLE],
+    )
+
+
+def _capture(session: Session, rendered: list[tuple[int, Message]], now: datetime) -> Counter[str]:
+    """Keep the mails in the database instead of sending them (no MAIL_SERVER set)."""
+    for _, mail_message in rendered:
+        session.add(
+            CapturedMail(
+                recipient=mail_message.recipients[0],
+                subject=mail_message.subject,
+                text_body=mail_message.body,
+                html_body=mail_message.html,
+                headers={"Message-ID": mail_message.msgId, **(mail_message.extra_headers or {})},
+                created_at=now,
+            )
+        )
+    # In the session, so that the mails are kept exactly when they count as sent.
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_([message_id for message_id, _ in rendered]))
+        .values(status="sent", sent_at=now, attempts=OutboxMessage.attempts + 1, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return Counter(sent=len(rendered))
+
+
+def _send_over_smtp(
+    session: Session, rendered: list[tuple[int, Message]], now: datetime
+) -> Counter[str]:
+    """Send the batch over one SMTP connection, marking each message as it goes.
+
+    Each message is marked and committed right after the server took it, so a crash
+    can at worst repeat the one message in flight, never lose one.
+    """
+    outcomes: Counter[str] = Counter()
+    untried = list(reversed(rendered))
+    try:
+        with smtp_connection() as connection:
+            while untried:
+                message_id, mail_message = untried.pop()
+                try:
+                    connection.send(mail_message)
+                except Exception as error:
+                    failure = classify_failure(error)
+                    permanent = isinstance(failure, PermanentFailure)
+                    outcomes[_mark_failed(session, message_id, now, str(failure), permanent)] += 1
+                    session.commit()
+                    if connection_lost(error):
+                        raise
+                    continue
+                _mark_sent(session, [message_id], now)
+                outcomes["sent"] += 1
+    except Exception as error:  # no connection, or it broke: the rest of the batch waits
+        failure = classify_failure(error)
+        for message_id, _ in untried:
+            outcomes[_mark_failed(session, message_id, now, str(failure))] += 1
+        session.commit()
+        log.warning("SMTP delivery stopped (%s); the rest of the batch will be retried", failure)
+    return outcomes
+
+
+def _mark_sent(session: Session, message_ids: list[int], now: datetime) -> None:
+    """Mark messages sent and commit that at once, on a connection of its own.
+
+    Committing the session for each message would expire every object it holds; this
+    is one UPDATE and one COMMIT, so marking each message as it goes stays cheap.
+    """
+    with session.get_bind().begin() as connection:
+        connection.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(message_ids))
+            .values(
+                status="sent", sent_at=now, attempts=OutboxMessage.attempts + 1, last_error=None
+            )
+        )
+
+
+def _set_aside_unrenderable(session: Session, message_id: int, now: datetime) -> None:
+    """Keep a message that could not be rendered until different code runs.
+
+    Retrying it like a 451 would fail the same way at every pass, fill the log and
+    hide the fault behind "retrying"; nor is it the address's fault, so nothing pauses.
+    """
+    message = session.get_one(OutboxMessage, message_id)
+    message.status = UNRENDERABLE
+    message.attempts += 1
+    message.claimed_at = None
+    message.failed_release = code_release()
+    message.last_error = None  # the traceback is in the server log, not for the admin page
+
+
+def retry_unrenderable_after_release(session: Session, now: datetime) -> int:
+    """Put messages that could not be rendered by an earlier release back in the outbox."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status == UNRENDERABLE,
+            OutboxMessage.failed_release != code_release(),
+        )
+        .values(status="pending", next_attempt_at=now, failed_release=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _mark_failed(
+    session: Session, message_id: int, now: datetime, error: str, permanent: bool = False
+) -> str:
+    """Put a message back for a later attempt, or stop it for good; return its new status.
+
+    A permanent refusal (5xx) means the address does not work: e-mail to that
+    relative pauses until they give a working one. Running out of attempts says
+    nothing about the address (the server may have been down), so it pauses nothing.
+    """
+    message = session.get_one(OutboxMessage, message_id)
+    message.attempts += 1
+    message.last_error = error[:2000]
+    message.claimed_at = None
+    if permanent or message.attempts >= MAX_ATTEMPTS:
+        message.status = "failed"
+        relative = session.get(Relative, message.relative_id) if message.relative_id else None
+        if permanent and relative is not None and relative.email_paused_at is None:
+            relative.email_paused_at = now
+            relative.email_pause_reason = f"Permanent e-post-fel: {error[:250]}"
+        return message.status
+    message.status = "pending"
+    message.next_attempt_at = now + retry_delay(message.attempts)
+    return message.status

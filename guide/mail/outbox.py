@@ -1,0 +1,119 @@
+"""The outbox: every message is a row with an idempotency key, queued once and claimed for sending."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from guide.models import OutboxMessage, Relative
+from guide.models.base import utcnow
+
+# Kinds that concern the relative's own request: sent even when notices are paused.
+REQUESTED_KINDS = frozenset({"welcome", "login", "card_used"})
+# A claim older than this belongs to a process that died: another may take the message.
+CLAIM_TIMEOUT = timedelta(minutes=10)
+# A message set aside because rendering it failed: a fault in the code, not the server.
+UNRENDERABLE = "unrenderable"
+
+
+def queue_message(
+    session: Session,
+    kind: str,
+    relative: Relative,
+    key: str,
+    payload: dict[str, Any] | None = None,
+    enrolment: Any = None,
+    now: datetime | None = None,
+) -> OutboxMessage | None:
+    """Add a message to the outbox unless one with the same key exists or mail is paused."""
+    if relative.email is None or relative.deleted_at is not None:
+        return None
+    if kind not in REQUESTED_KINDS and relative.email_paused_at is not None:
+        return None
+    return _queue_once(
+        session,
+        OutboxMessage(
+            idempotency_key=key,
+            kind=kind,
+            relative_id=relative.id,
+            enrolment_id=enrolment.id if enrolment is not None else None,
+            recipient=relative.email,
+            payload=payload or {},
+            next_attempt_at=now or utcnow(),
+            created_at=now or utcnow(),
+        ),
+    )
+
+
+def queue_staff_message(
+    session: Session,
+    kind: str,
+    recipient_email: str,
+    key: str,
+    payload: dict[str, Any],
+    now: datetime,
+) -> OutboxMessage:
+    """Add a message for a staff member to the outbox, unless one with the same key exists.
+
+    Staff are not relatives: no language choice, no unsubscribe link and no pause.
+    """
+    return _queue_once(
+        session,
+        OutboxMessage(
+            idempotency_key=key,
+            kind=kind,
+            relative_id=None,
+            enrolment_id=None,
+            recipient=recipient_email,
+            payload=payload,
+            next_attempt_at=now,
+            created_at=now,
+        ),
+    )
+
+
+def _queue_once(session: Session, message: OutboxMessage) -> OutboxMessage:
+    """Add `message` unless one with its idempotency key exists: a second one is impossible."""
+    existing = session.scalar(
+        select(OutboxMessage).where(OutboxMessage.idempotency_key == message.idempotency_key)
+    )
+    if existing is not None:
+        return existing
+    session.add(message)
+    session.flush()
+    return message
+
+
+def claim_due(session: Session, now: datetime, limit: int, worker: str) -> list[OutboxMessage]:
+    """Claim pending messages that are due, and messages whose claim went stale.
+
+    On PostgreSQL the claim uses FOR UPDATE SKIP LOCKED so several processes share
+    the work without waiting on or repeating each other. The claim is committed at
+    once: a process that dies after claiming leaves a claim that goes stale after
+    CLAIM_TIMEOUT, and then another pass takes the message over.
+    """
+    stale = now - CLAIM_TIMEOUT
+    query = (
+        select(OutboxMessage)
+        .where(
+            or_(
+                (OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now),
+                (OutboxMessage.status == "sending") & (OutboxMessage.claimed_at < stale),
+            )
+        )
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+        .execution_options(populate_existing=True)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    messages = list(session.scalars(query))
+    for message in messages:
+        message.status = "sending"
+        message.claimed_at = now
+        message.claimed_by = worker
+    session.commit()
+    return messages

@@ -1,0 +1,66 @@
+"""Render an outbox message from its template pair into a Flask-Mail message with our headers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app, render_template, url_for
+from flask_babel import force_locale
+from flask_mail import Message
+from sqlalchemy.orm import Session
+
+from guide.mail.unsubscribe import unsubscribe_token
+from guide.models import OutboxMessage, Relative
+
+
+@dataclass(frozen=True)
+class RenderedMail:
+    subject: str
+    text: str
+    html: str
+    headers: dict[str, str]
+
+
+def render_outbox_message(session: Session, message: OutboxMessage, now: datetime) -> RenderedMail:
+    """Render a message from its templates `email/<kind>.txt` and `email/<kind>.html`."""
+    from guide.mail.content import context_for
+
+    relative = session.get(Relative, message.relative_id) if message.relative_id else None
+    language = relative.language if relative else "sv"
+    with force_locale(language):
+        context = context_for(session, message, relative, now)
+        subject = context.pop("subject")
+        text = render_template(f"email/{message.kind}.txt", **context)
+        html = render_template(f"email/{message.kind}.html", **context)
+    headers = {"Message-ID": message_id(message)}
+    if relative is not None:
+        link = url_for("public.unsubscribe", token=unsubscribe_token(relative), _external=True)
+        headers["List-Unsubscribe"] = f"<{link}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return RenderedMail(subject, text, html, headers)
+
+
+def message_id(message: OutboxMessage) -> str:
+    """Return the Message-ID of a message: the same at every attempt, from its idempotency key."""
+    host = current_app.base_url().host  # type: ignore[attr-defined]
+    local = re.sub(r"[^A-Za-z0-9_-]+", ".", message.idempotency_key).strip(".")
+    return f"<{local}@{host}>"
+
+
+def build_message(session: Session, message: OutboxMessage, now: datetime) -> Message:
+    """Render an outbox message into a Flask-Mail message with our headers."""
+    content = render_outbox_message(session, message, now)
+    headers = dict(content.headers)
+    # Flask-Mail writes its own Message-ID header; give it ours instead of adding a second.
+    message_id_header = headers.pop("Message-ID")
+    mail_message = Message(
+        subject=content.subject,
+        recipients=[message.recipient],
+        body=content.text,
+        html=content.html,
+        extra_headers=headers,
+    )
+    mail_message.msgId = message_id_header
+    return mail_message

@@ -1,0 +1,79 @@
+"""Talk to the mail server: one connection per batch, a timeout, and failures told apart."""
+
+from __future__ import annotations
+
+import smtplib
+
+from flask import current_app
+from flask_mail import Connection
+
+
+class PermanentFailure(Exception):
+    """The mail server refused the message for good (5xx): do not try again."""
+
+
+class TemporaryFailure(Exception):
+    """The mail server could not take the message now (4xx, refused, timeout): retry later."""
+
+
+def classify_failure(error: BaseException) -> Exception:
+    """Return a TemporaryFailure or PermanentFailure for an error from smtplib or the network."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        if codes and all(500 <= code < 600 for code in codes):
+            return PermanentFailure(_refusal_text(error))
+        return TemporaryFailure(_refusal_text(error))
+    if isinstance(error, smtplib.SMTPResponseException):
+        text = f"{error.smtp_code} {_decoded(error.smtp_error)}"
+        if 500 <= error.smtp_code < 600:
+            return PermanentFailure(text)
+        return TemporaryFailure(text)
+    # Connection refused, timeouts, a server that hangs up, anything unforeseen: the
+    # message itself may be fine, so try again later rather than give up on it.
+    return TemporaryFailure(f"{type(error).__name__}: {error}")
+
+
+def _decoded(value: bytes | str) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _refusal_text(error: smtplib.SMTPRecipientsRefused) -> str:
+    return "; ".join(f"{code} {_decoded(text)}" for code, text in error.recipients.values())
+
+
+def connection_lost(error: BaseException) -> bool:
+    """Return whether the SMTP connection is unusable after `error` (the rest must wait)."""
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return True
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return any(code == 421 for code, _ in error.recipients.values())
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code == 421  # "closing transmission channel"
+    # smtplib's own errors are OSErrors too; only the network's mean the line is gone.
+    return isinstance(error, OSError) and not isinstance(error, smtplib.SMTPException)
+
+
+class _TimedConnection(Connection):
+    """Flask-Mail's connection, but one that gives up on a server that stops answering.
+
+    Flask-Mail opens smtplib.SMTP without a timeout, so a server that accepts the
+    connection and then says nothing would hold the delivery pass (and, with one
+    instance at a time, all delivery) forever.
+    """
+
+    def configure_host(self) -> smtplib.SMTP:
+        state = self.mail
+        timeout = current_app.config["GUIDE_SMTP_TIMEOUT"]
+        factory = smtplib.SMTP_SSL if state.use_ssl else smtplib.SMTP
+        host = factory(state.server, state.port, timeout=timeout)
+        host.set_debuglevel(int(state.debug))
+        if state.use_tls:
+            host.starttls()
+        if state.username and state.password:
+            host.login(state.username, state.password)
+        return host
+
+
+def smtp_connection() -> Connection:
+    """Open the configured mail server, with a timeout (see _TimedConnection)."""
+    return _TimedConnection(current_app.extensions["mail"])

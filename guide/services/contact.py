@@ -1,0 +1,107 @@
+"""'Kontakta mig': a relative asks the unit that issued their card to contact them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from guide.models import (
+    Alert,
+    Consent,
+    ConsentPurpose,
+    Enrolment,
+    Relative,
+)
+from guide.services.accounts import AccountError, normalise_email
+from guide.services.enrolment import CONSENT_VERSION
+from guide.services.followup import FollowupError, raise_alert
+from guide.services.journey import record_event
+
+MAX_MESSAGE = 2000
+
+
+CONTACT_REQUEST_REASON = "Vill bli kontaktad"
+
+
+_PHONE = re.compile(r"^\+?[0-9][0-9 ()-]*$")
+
+
+@dataclass(frozen=True)
+class ContactRequest:
+    """What a relative gives when asking to be contacted; every field may be empty."""
+
+    phone: str = ""
+    email: str = ""
+    message: str = ""
+    consent: bool = False  # ticked now, for a relative who had not consented before
+
+
+def request_contact(
+    session: Session,
+    relative: Relative,
+    enrolment: Enrolment | None,
+    request: ContactRequest,
+    now: datetime,
+) -> Alert:
+    """Ask the unit that issued the card to contact the relative; raise an alert.
+
+    Without an earlier consent to contact, the request itself must carry it; the
+    consent is then recorded with today's wording version.
+    """
+    if enrolment is None or enrolment.relative_id != relative.id:
+        raise FollowupError.no_enrolment()
+    phone = _clean_phone(request.phone)
+    email = _clean_email(request.email)
+    if phone is None and email is None:
+        raise FollowupError.no_way_to_reach()
+    message = request.message.strip()
+    if len(message) > MAX_MESSAGE:
+        raise FollowupError.too_long("message", MAX_MESSAGE)
+    if not relative.consent(ConsentPurpose.CONTACT):
+        if not request.consent:
+            raise FollowupError.consent_required()
+        record_contact_consent(session, relative, now)
+    record_event(session, enrolment, "contact_requested", now, phone=phone is not None)
+    return raise_alert(
+        session,
+        enrolment,
+        priority="normal",
+        source="contact_request",
+        reason=CONTACT_REQUEST_REASON,
+        now=now,
+        phone=phone,
+        contact_email=email,
+        message=message or None,
+    )
+
+
+def record_contact_consent(session: Session, relative: Relative, now: datetime) -> Consent:
+    """Record that the relative agrees to be contacted by staff, with the wording version."""
+    consent = Consent(
+        purpose=ConsentPurpose.CONTACT, version=CONSENT_VERSION, granted=True, recorded_at=now
+    )
+    relative.consents.append(consent)
+    session.flush()
+    return consent
+
+
+def _clean_phone(raw: str) -> str | None:
+    phone = " ".join(raw.split())
+    if not phone:
+        return None
+    digits = sum(ch.isdigit() for ch in phone)
+    if not _PHONE.match(phone) or not 6 <= digits <= 15 or len(phone) > 40:
+        raise FollowupError.phone_invalid()
+    return phone
+
+
+def _clean_email(raw: str) -> str | None:
+    if not raw.strip():
+        return None
+    try:
+        return normalise_email(raw)
+    except AccountError:
+        raise FollowupError.email_invalid() from None

@@ -1,0 +1,85 @@
+"""'Kontakta mig': the relative asks to be contacted by the unit that issued their card."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, redirect, render_template, request, url_for
+
+from guide.extensions import db, limiter
+from guide.models import ConsentPurpose, Enrolment
+from guide.models.base import utcnow
+from guide.services.contact import ContactRequest, request_contact
+from guide.services.enrolment import CONSENT_TEXTS
+from guide.services.followup import FollowupError
+from guide.services.library import current_library
+from guide.services.reading import enrolments_of
+from guide.web.helpers import crisis_text_for
+from guide.web.sessions import relative_required
+
+bp = Blueprint("contact", __name__, url_prefix="/min-guide")
+
+
+@bp.route("/kontakta-mig", methods=["GET", "POST"])
+@relative_required
+@limiter.limit("10 per hour", methods=["POST"])
+def form():  # type: ignore[no-untyped-def]
+    """Ask the unit that issued the card to get in touch; ask for consent first if needed."""
+    relative = g.relative
+    enrolments = enrolments_of(db.session, relative)
+    library = current_library()
+    errors: dict[str, str] = {}
+    form = request.form
+    if request.method == "POST":
+        enrolment = _chosen_enrolment(enrolments, form.get("enrolment", type=int))
+        try:
+            request_contact(
+                db.session,
+                relative,
+                enrolment,
+                ContactRequest(
+                    phone=form.get("phone", ""),
+                    email=form.get("email", ""),
+                    message=form.get("message", ""),
+                    consent=form.get("consent_contact") == "yes",
+                ),
+                utcnow(),
+            )
+        except FollowupError as error:
+            db.session.rollback()
+            errors[error.field or "phone"] = error.message
+        else:
+            db.session.commit()
+            return redirect(url_for(".sent"))
+    guides = {e.id: library.guide(e.guide_id) for e in enrolments}
+    first_guide = guides[enrolments[0].id] if enrolments else None
+    return (
+        render_template(
+            "relative/contact.html",
+            enrolments=enrolments,
+            guides=guides,
+            form=form,
+            # A pending account (a card used with a known address) offers the address
+            # typed at the card, as a new account does: the page must not tell them apart.
+            email=form.get("email", relative.email or relative.claimed_email or "")
+            if request.method == "POST"
+            else relative.email or relative.claimed_email or "",
+            errors=errors,
+            has_consent=relative.consent(ConsentPurpose.CONTACT),
+            consent_text=CONSENT_TEXTS[ConsentPurpose.CONTACT],
+            crisis_text=crisis_text_for(first_guide) if first_guide else None,
+        ),
+        400 if errors else 200,
+    )
+
+
+def _chosen_enrolment(enrolments: list[Enrolment], wanted: int | None) -> Enrolment | None:
+    """Return the enrolment picked in the form; with only one, that one."""
+    if wanted is not None:
+        return next((e for e in enrolments if e.id == wanted), None)
+    return enrolments[0] if enrolments else None
+
+
+@bp.get("/kontakta-mig/skickat")
+@relative_required
+def sent():  # type: ignore[no-untyped-def]
+    """Confirm that the request reached the unit."""
+    return render_template("relative/contact_sent.html")
