@@ -3,7 +3,9 @@
 Every error a person can meet derives from `GuideError`. Each surface has one handler
 for the root: a page shows the sentence (guide.web.errors), the API answers
 `{"error": code, "message": sentence}` with the status the error declares
-(guide.api.errors). Subclasses give their wording once, in classmethod constructors.
+(guide.api.errors), a command prints it (guide.cli.group). Subclasses give their
+wording once, in classmethod constructors. This module imports nothing, so the pure
+core (guide.content, activation_codes) can raise GuideErrors too.
 """
 
 from __future__ import annotations

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import current_app, jsonify
 
 from guide.api import api
-from guide.api.auth import ApiError
 from guide.api.bodies import (
     ActivationBody,
     parse_body,
@@ -16,7 +15,7 @@ from guide.models import ConsentPurpose
 from guide.models.base import utcnow
 from guide.services.accounts import issue_api_token
 from guide.services.cards import local_today
-from guide.services.enrolment import Redemption, RedemptionError, redeem_card
+from guide.services.enrolment import Redemption, redeem_card
 from guide.services.library import current_library
 from guide.services.reading import journey_summary
 from guide.web.public import REDEMPTION_LIMIT, _code_key, _failed
@@ -30,23 +29,20 @@ def create_activation():  # type: ignore[no-untyped-def]
     body = parse_body(ActivationBody)
     consents = {purpose: bool(getattr(body.consents, purpose.value)) for purpose in ConsentPurpose}
     now = utcnow()
-    try:
-        enrolment, first_mail = redeem_card(
-            db.session,
-            current_library(),
-            Redemption(
-                code=body.code,
-                email=body.email,
-                consents=consents,
-                language=body.language,
-                profile=body.profile,
-                timezone=current_app.config["GUIDE_TIMEZONE"],
-            ),
-            now,
-            local_today(now),
-        )
-    except RedemptionError as error:
-        raise ApiError(error.status, error.code, error.message, field=error.field) from None
+    enrolment, first_mail = redeem_card(
+        db.session,
+        current_library(),
+        Redemption(
+            code=body.code,
+            email=body.email,
+            consents=consents,
+            language=body.language,
+            profile=body.profile,
+            timezone=current_app.config["GUIDE_TIMEZONE"],
+        ),
+        now,
+        local_today(now),
+    )
     # The card proved the card, not the address: the token reaches this enrolment only.
     token = issue_api_token(
         db.session, now, relative_id=enrolment.relative_id, address_proved=False

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import g, jsonify
 
 from guide.api import api
-from guide.api.auth import ApiError, relative_token_required
+from guide.api.auth import relative_token_required
 from guide.api.bodies import (
     CheckinAnswersBody,
     ContactRequestBody,
@@ -17,7 +17,7 @@ from guide.extensions import db
 from guide.mail.delivery import send_now
 from guide.models import Alert
 from guide.models.base import utcnow
-from guide.services.checkins import CheckinError, answer_checkin, checkin_for_relative
+from guide.services.checkins import answer_checkin, checkin_for_relative
 from guide.services.followup import urgent_mail
 from guide.services.library import current_library
 
@@ -38,13 +38,8 @@ CHANGE_SCHEMA = {
 @relative_token_required
 def answer_my_checkin(instance_id: int):  # type: ignore[no-untyped-def]
     body = parse_body(CheckinAnswersBody)
-    try:
-        instance = checkin_for_relative(db.session, g.api_relative, instance_id)
-        outcome = answer_checkin(db.session, current_library(), instance, body.answers, utcnow())
-    except CheckinError as error:
-        db.session.rollback()
-        extra = {"field": error.field} if error.field else {}
-        raise ApiError(error.status, error.code, error.message, **extra) from None
+    instance = checkin_for_relative(db.session, g.api_relative, instance_id)
+    outcome = answer_checkin(db.session, current_library(), instance, body.answers, utcnow())
     db.session.commit()
     alerts = [a for alert_id in outcome.alert_ids if (a := db.session.get(Alert, alert_id))]
     for message in urgent_mail(db.session, alerts):

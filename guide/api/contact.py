@@ -5,13 +5,12 @@ from __future__ import annotations
 from flask import g, jsonify
 
 from guide.api import api
-from guide.api.auth import ApiError, relative_token_required
+from guide.api.auth import relative_token_required
 from guide.api.bodies import ContactRequestBody, enrolments_named, parse_body
 from guide.extensions import db, limiter
 from guide.models import Relative
 from guide.models.base import utcnow
 from guide.services.contact import ContactRequest, request_contact
-from guide.services.followup import FollowupError
 
 
 @api.post("/me/contact-request")
@@ -24,23 +23,18 @@ def request_my_contact():  # type: ignore[no-untyped-def]
     phone = body.phone or ""
     # Without a phone number the relative is reached at the address of the account.
     email = body.email or ("" if phone else relative.email or relative.claimed_email or "")
-    try:
-        alert = request_contact(
-            db.session,
-            relative,
-            enrolments[0] if enrolments else None,
-            ContactRequest(
-                phone=phone,
-                email=email,
-                message=body.message or "",
-                consent=body.consent,
-            ),
-            utcnow(),
-        )
-    except FollowupError as error:
-        db.session.rollback()
-        extra = {"field": error.field} if error.field else {}
-        raise ApiError(error.status, error.code, error.message, **extra) from None
+    alert = request_contact(
+        db.session,
+        relative,
+        enrolments[0] if enrolments else None,
+        ContactRequest(
+            phone=phone,
+            email=email,
+            message=body.message or "",
+            consent=body.consent,
+        ),
+        utcnow(),
+    )
     db.session.commit()
     return jsonify(
         {

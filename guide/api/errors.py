@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, jsonify
+from werkzeug.exceptions import HTTPException
 
 from guide.errors import GuideError
+from guide.extensions import db
+from guide.http_errors import http_sentence
 
 
 def api_error(status: int, code: str, message: str, **extra: Any) -> Response:
@@ -18,4 +21,12 @@ def api_error(status: int, code: str, message: str, **extra: Any) -> Response:
 
 def answer_domain_error(error: GuideError) -> Response:
     """Answer a domain error raised under /api/v1 in JSON, with the status it declares."""
+    db.session.rollback()
     return api_error(error.status, error.code, error.message, **error.extra)
+
+
+def answer_http_error(error: HTTPException, request_id: str | None = None) -> Response:
+    """Answer an HTTP error under /api/ (no route, wrong method, too large, a 500) in JSON."""
+    code = (error.name or "error").lower().replace(" ", "_")
+    extra = {"request_id": request_id} if request_id else {}
+    return api_error(error.code or 500, code, http_sentence(error), **extra)

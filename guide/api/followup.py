@@ -16,7 +16,6 @@ from guide.models.base import utcnow
 from guide.services.followup import (
     ACTIVE_STATUSES,
     STATUSES,
-    FollowupError,
     alert_for_staff,
     close_alert,
     contact_details,
@@ -71,10 +70,7 @@ def _queue_staff() -> StaffUser:
 
 
 def _own_alert(staff: StaffUser, alert_id: int) -> Alert:
-    try:
-        return alert_for_staff(db.session, staff, alert_id)
-    except FollowupError as error:
-        raise ApiError(error.status, error.code, error.message) from None
+    return alert_for_staff(db.session, staff, alert_id)
 
 
 def _note() -> str:
@@ -187,11 +183,7 @@ def _action_spec(summary: str) -> dict[str, Any]:
 def alert_contacted(alert_id: int):  # type: ignore[no-untyped-def]
     staff = _queue_staff()
     alert = _own_alert(staff, alert_id)
-    try:
-        mark_contacted(db.session, staff, alert, _note(), utcnow())
-    except FollowupError as error:
-        db.session.rollback()
-        raise ApiError(error.status, error.code, error.message) from None
+    mark_contacted(db.session, staff, alert, _note(), utcnow())
     db.session.commit()
     return jsonify(alert_json(alert))
 
@@ -208,11 +200,7 @@ document(
 def alert_close(alert_id: int):  # type: ignore[no-untyped-def]
     staff = _queue_staff()
     alert = _own_alert(staff, alert_id)
-    try:
-        close_alert(db.session, staff, alert, _note(), utcnow())
-    except FollowupError as error:
-        db.session.rollback()
-        raise ApiError(error.status, error.code, error.message) from None
+    close_alert(db.session, staff, alert, _note(), utcnow())
     db.session.commit()
     return jsonify(alert_json(alert))
 

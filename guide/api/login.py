@@ -16,7 +16,7 @@ from guide.extensions import db, limiter
 from guide.mail.background import send_after_request
 from guide.models.base import utcnow
 from guide.services.accounts import RELATIVE_TOKEN_LIFETIME, issue_api_token
-from guide.services.login import LoginLinkError, request_login_link, use_login_token
+from guide.services.login import request_login_link, use_login_token
 from guide.web.public import _failed
 
 
@@ -35,11 +35,7 @@ def login_link():  # type: ignore[no-untyped-def]
 def exchange_token():  # type: ignore[no-untyped-def]
     body = parse_body(TokenBody)
     now = utcnow()
-    try:
-        relative = use_login_token(db.session, body.login_token, now)
-    except LoginLinkError as error:
-        db.session.rollback()
-        raise ApiError(400, error.code, error.message) from None
+    relative = use_login_token(db.session, body.login_token, now)
     token = issue_api_token(db.session, now, relative_id=relative.id)
     db.session.commit()
     return jsonify(

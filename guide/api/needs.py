@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import g, jsonify
 
 from guide.api import api
-from guide.api.auth import ApiError, relative_token_required
+from guide.api.auth import relative_token_required
 from guide.api.bodies import NeedsBody, enrolments_named, parse_body
 from guide.extensions import db
 from guide.models.base import utcnow
@@ -28,15 +28,10 @@ def tick_my_needs():  # type: ignore[no-untyped-def]
         enrolment = candidate
         break
     if enrolment is None:
-        error = NeedError.module_unknown(module_id)
-        raise ApiError(error.status, error.code, error.message)
-    try:
-        new = tick_needs(
-            db.session, library.guide(enrolment.guide_id), enrolment, module_id, need_ids, utcnow()
-        )
-    except NeedError as error:
-        db.session.rollback()
-        raise ApiError(error.status, error.code, error.message) from None
+        raise NeedError.module_unknown(module_id)
+    new = tick_needs(
+        db.session, library.guide(enrolment.guide_id), enrolment, module_id, need_ids, utcnow()
+    )
     db.session.commit()
     return jsonify(
         {

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import click
-from flask.cli import AppGroup
+
+from guide.cli.group import CommandGroup
 
 
-@click.group(cls=AppGroup)
+@click.group(cls=CommandGroup)
 def org() -> None:
     """Organisations (tenants)."""
 
@@ -17,17 +18,14 @@ def org() -> None:
 def org_create(slug: str, name: str) -> None:
     """Create an organisation."""
     from guide.extensions import db
-    from guide.services.accounts import AccountError, create_organisation
+    from guide.services.accounts import create_organisation
 
-    try:
-        create_organisation(db.session, slug, name)
-    except AccountError as error:
-        raise click.ClickException(str(error)) from None
+    create_organisation(db.session, slug, name)
     db.session.commit()
     click.echo(f"Created organisation {slug}")
 
 
-@click.group(cls=AppGroup)
+@click.group(cls=CommandGroup)
 def unit() -> None:
     """Units of an organisation."""
 
@@ -40,17 +38,14 @@ def unit() -> None:
 def unit_create(org_slug: str, slug: str, name: str, contact: str) -> None:
     """Create a unit in an organisation."""
     from guide.extensions import db
-    from guide.services.accounts import AccountError, create_unit, get_organisation
+    from guide.services.accounts import create_unit, get_organisation
 
-    try:
-        create_unit(db.session, get_organisation(db.session, org_slug), slug, name, contact)
-    except AccountError as error:
-        raise click.ClickException(str(error)) from None
+    create_unit(db.session, get_organisation(db.session, org_slug), slug, name, contact)
     db.session.commit()
     click.echo(f"Created unit {org_slug}/{slug}")
 
 
-@click.group(cls=AppGroup)
+@click.group(cls=CommandGroup)
 def staff() -> None:
     """Staff accounts and their API tokens."""
 
@@ -64,17 +59,14 @@ def staff_create(org_slug: str | None, unit_slug: str | None, email: str, role: 
     """Create an account and print a one-time link to set its password."""
     from guide.extensions import db
     from guide.models import StaffRole
-    from guide.services.accounts import AccountError, create_staff, get_organisation, get_unit
+    from guide.services.accounts import create_staff, get_organisation, get_unit
     from guide.services.passwords import password_link
 
-    try:
-        organisation = get_organisation(db.session, org_slug) if org_slug else None
-        found_unit = (
-            get_unit(db.session, organisation, unit_slug) if organisation and unit_slug else None
-        )
-        account = create_staff(db.session, email, StaffRole(role), organisation, found_unit)
-    except AccountError as error:
-        raise click.ClickException(str(error)) from None
+    organisation = get_organisation(db.session, org_slug) if org_slug else None
+    found_unit = (
+        get_unit(db.session, organisation, unit_slug) if organisation and unit_slug else None
+    )
+    account = create_staff(db.session, email, StaffRole(role), organisation, found_unit)
     db.session.commit()
     click.echo(f"Created {role} {account.email}")
     click.echo(f"Set the password (link works once): {password_link(account)}")

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
+
+from guide.cli.group import CommandGroup
 
 
-@click.group(cls=AppGroup)
+@click.group(cls=CommandGroup)
 def cards() -> None:
     """Activation cards."""
 
@@ -34,20 +35,17 @@ def cards_issue(
     from activation_codes.cards_pdf import write_cards_pdf
     from guide.extensions import db
     from guide.models.base import utcnow
-    from guide.services.accounts import AccountError, get_organisation, get_unit
-    from guide.services.cards import BatchRequest, CardError, issue_batch, printable_cards
+    from guide.services.accounts import get_organisation, get_unit
+    from guide.services.cards import BatchRequest, issue_batch, printable_cards
     from guide.services.library import current_library
 
     library = current_library()
     if guide_id not in library.guides:
         raise click.ClickException(f"There is no guide '{guide_id}'.")
-    try:
-        found_unit = get_unit(db.session, get_organisation(db.session, org_slug), unit_slug)
-        expires_on = expires.date() if expires is not None else None  # type: ignore[attr-defined]
-        request = BatchRequest(found_unit, library.guide(guide_id), count, phase, expires_on)
-        batch = issue_batch(db.session, request, utcnow())
-    except (AccountError, CardError) as error:
-        raise click.ClickException(str(error)) from None
+    found_unit = get_unit(db.session, get_organisation(db.session, org_slug), unit_slug)
+    expires_on = expires.date() if expires is not None else None  # type: ignore[attr-defined]
+    request = BatchRequest(found_unit, library.guide(guide_id), count, phase, expires_on)
+    batch = issue_batch(db.session, request, utcnow())
     db.session.commit()
     with click.progressbar(length=count, label="Drawing cards") as bar, out.open("wb") as handle:
         done = 0

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import with_appcontext
+
+from guide.cli.group import CommandGroup
 
 
-@click.group(cls=AppGroup)
+@click.group(cls=CommandGroup)
 def content() -> None:
     """Check and publish the content library."""
 

@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+
+from guide.cli.group import CommandGroup
 
 
-@click.group(cls=AppGroup)
+@click.group(cls=CommandGroup)
 def scheduler() -> None:
     """Release due modules and send e-mail."""
 

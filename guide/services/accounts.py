@@ -14,6 +14,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from guide.errors import GuideError
 from guide.models import ApiToken, Organisation, StaffRole, StaffUser, Unit
 
 # Argon2id with the library's defaults (RFC 9106 low-memory profile): memory-hard.
@@ -31,8 +32,74 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 MIN_PASSWORD_LENGTH = 12
 
 
-class AccountError(Exception):
-    """Something about an organisation, unit or staff account cannot be done."""
+class AccountError(GuideError):
+    """Something about an organisation, unit or staff account cannot be done.
+
+    Operators meet most of these at the command line, hence the English wording;
+    what a relative or staff member meets on a page is Swedish.
+    """
+
+    @classmethod
+    def email_invalid(cls, raw: str) -> AccountError:
+        return cls("email_invalid", f"'{raw[:100]}' är ingen giltig e-postadress.", field="email")
+
+    @classmethod
+    def password_too_short(cls, minimum: int) -> AccountError:
+        return cls(
+            "password_too_short",
+            f"Lösenordet behöver minst {minimum} tecken.",
+            field="password",
+        )
+
+    @classmethod
+    def passwords_differ(cls) -> AccountError:
+        return cls(
+            "passwords_differ",
+            "Lösenorden är inte lika. Skriv samma lösenord två gånger.",
+            field="password2",
+        )
+
+    @classmethod
+    def slug_invalid(cls, slug: str) -> AccountError:
+        return cls("slug_invalid", f"'{slug}' can only use a-z, 0-9 and '-'.", field="slug")
+
+    @classmethod
+    def organisation_exists(cls, slug: str) -> AccountError:
+        return cls("organisation_exists", f"An organisation '{slug}' already exists.", 409)
+
+    @classmethod
+    def no_organisation(cls, slug: str) -> AccountError:
+        return cls(
+            "organisation_unknown",
+            f"There is no organisation '{slug}'. Create it with guide org create.",
+            404,
+        )
+
+    @classmethod
+    def unit_exists(cls, organisation: str, slug: str) -> AccountError:
+        return cls("unit_exists", f"{organisation} already has a unit '{slug}'.", 409)
+
+    @classmethod
+    def no_unit(cls, organisation: str, slug: str) -> AccountError:
+        return cls("unit_unknown", f"{organisation} has no unit '{slug}'.", 404)
+
+    @classmethod
+    def staff_exists(cls, address: str) -> AccountError:
+        return cls("staff_exists", f"There is already an account for {address}.", 409)
+
+    @classmethod
+    def organisation_required(cls, role: str) -> AccountError:
+        return cls(
+            "organisation_required", f"A {role} account belongs to an organisation: give --org."
+        )
+
+    @classmethod
+    def unit_required(cls) -> AccountError:
+        return cls("unit_required", "A staff account belongs to a unit: give --unit.")
+
+    @classmethod
+    def unit_elsewhere(cls) -> AccountError:
+        return cls("unit_elsewhere", "The unit belongs to another organisation.")
 
 
 def normalise_email(raw: str) -> str:
@@ -47,7 +114,7 @@ def normalise_email(raw: str) -> str:
             raw.strip(), check_deliverability=False, allow_smtputf8=False, allow_quoted_local=False
         )
     except EmailNotValidError:
-        raise AccountError(f"'{raw[:100]}' är ingen giltig e-postadress.") from None
+        raise AccountError.email_invalid(raw) from None
     return checked.normalized.lower()
 
 
@@ -69,14 +136,14 @@ def verify_password(staff: StaffUser, password: str) -> bool:
 
 def check_password_strength(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"Lösenordet behöver minst {MIN_PASSWORD_LENGTH} tecken.")
+        raise AccountError.password_too_short(MIN_PASSWORD_LENGTH)
 
 
 def create_organisation(session: Session, slug: str, name: str) -> Organisation:
     if not SLUG.match(slug):
-        raise AccountError(f"'{slug}' can only use a-z, 0-9 and '-'.")
+        raise AccountError.slug_invalid(slug)
     if session.scalar(select(Organisation).where(Organisation.slug == slug)):
-        raise AccountError(f"An organisation '{slug}' already exists.")
+        raise AccountError.organisation_exists(slug)
     organisation = Organisation(slug=slug, name=name.strip())
     session.add(organisation)
     session.flush()
@@ -86,7 +153,7 @@ def create_organisation(session: Session, slug: str, name: str) -> Organisation:
 def get_organisation(session: Session, slug: str) -> Organisation:
     organisation = session.scalar(select(Organisation).where(Organisation.slug == slug))
     if organisation is None:
-        raise AccountError(f"There is no organisation '{slug}'. Create it with guide org create.")
+        raise AccountError.no_organisation(slug)
     return organisation
 
 
@@ -94,12 +161,12 @@ def create_unit(
     session: Session, organisation: Organisation, slug: str, name: str, contact: str = ""
 ) -> Unit:
     if not SLUG.match(slug):
-        raise AccountError(f"'{slug}' can only use a-z, 0-9 and '-'.")
+        raise AccountError.slug_invalid(slug)
     exists = session.scalar(
         select(Unit).where(Unit.organisation_id == organisation.id, Unit.slug == slug)
     )
     if exists:
-        raise AccountError(f"{organisation.slug} already has a unit '{slug}'.")
+        raise AccountError.unit_exists(organisation.slug, slug)
     unit = Unit(organisation=organisation, slug=slug, name=name.strip(), contact=contact.strip())
     session.add(unit)
     session.flush()
@@ -111,7 +178,7 @@ def get_unit(session: Session, organisation: Organisation, slug: str) -> Unit:
         select(Unit).where(Unit.organisation_id == organisation.id, Unit.slug == slug)
     )
     if unit is None:
-        raise AccountError(f"{organisation.slug} has no unit '{slug}'.")
+        raise AccountError.no_unit(organisation.slug, slug)
     return unit
 
 
@@ -126,13 +193,13 @@ def create_staff(
     """Create a staff account; editors and admins may stand outside any organisation."""
     address = normalise_email(email)
     if session.scalar(select(StaffUser).where(StaffUser.email == address)):
-        raise AccountError(f"There is already an account for {address}.")
+        raise AccountError.staff_exists(address)
     if role in (StaffRole.STAFF, StaffRole.ORG_ADMIN) and organisation is None:
-        raise AccountError(f"A {role.value} account belongs to an organisation: give --org.")
+        raise AccountError.organisation_required(role.value)
     if role is StaffRole.STAFF and unit is None:
-        raise AccountError("A staff account belongs to a unit: give --unit.")
+        raise AccountError.unit_required()
     if unit is not None and organisation is not None and unit.organisation_id != organisation.id:
-        raise AccountError("The unit belongs to another organisation.")
+        raise AccountError.unit_elsewhere()
     staff = StaffUser(
         email=address,
         role=role,

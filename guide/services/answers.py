@@ -6,17 +6,37 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from guide.content.model import SCALE_RANGE, Question, QuestionType
+from guide.errors import GuideError
 
 MAX_TEXT = 2000
 
 
-class AnswerError(ValueError):
-    """An answer that does not fit its question."""
+class AnswerError(GuideError):
+    """An answer that does not fit its question; `field` is the question's id."""
 
-    def __init__(self, question: str, message: str):
-        super().__init__(message)
-        self.question = question
-        self.message = message
+    @classmethod
+    def unknown_question(cls, name: str) -> AnswerError:
+        return cls("answer_invalid", f"Frågan '{name}' finns inte.", field=name)
+
+    @classmethod
+    def too_long(cls, question: str, most: int) -> AnswerError:
+        return cls("answer_invalid", f"Svaret får vara högst {most} tecken.", field=question)
+
+    @classmethod
+    def scale(cls, question: str) -> AnswerError:
+        return cls("answer_invalid", "Välj ett värde från 1 till 5.", field=question)
+
+    @classmethod
+    def yes_no(cls, question: str) -> AnswerError:
+        return cls("answer_invalid", "Svara ja eller nej.", field=question)
+
+    @classmethod
+    def choices(cls, question: str) -> AnswerError:
+        return cls("answer_invalid", "Välj bland alternativen som visas.", field=question)
+
+    @classmethod
+    def choice(cls, question: str) -> AnswerError:
+        return cls("answer_invalid", "Välj ett av alternativen som visas.", field=question)
 
 
 def clean_answers(questions: Iterable[Question], raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -29,7 +49,7 @@ def clean_answers(questions: Iterable[Question], raw: Mapping[str, Any]) -> dict
     unknown = set(raw) - set(by_id)
     if unknown:
         name = sorted(unknown)[0]
-        raise AnswerError(name, f"Frågan '{name}' finns inte.")
+        raise AnswerError.unknown_question(name)
     cleaned: dict[str, Any] = {}
     for question_id, value in raw.items():
         answer = _clean_one(by_id[question_id], value)
@@ -45,7 +65,7 @@ def _clean_one(question: Question, value: Any) -> Any:
     if kind is QuestionType.TEXT:
         text = str(value).strip()
         if len(text) > MAX_TEXT:
-            raise AnswerError(question.id, f"Svaret får vara högst {MAX_TEXT} tecken.")
+            raise AnswerError.too_long(question.id, MAX_TEXT)
         return text or None
     if kind is QuestionType.SCALE:
         try:
@@ -53,22 +73,22 @@ def _clean_one(question: Question, value: Any) -> Any:
         except (TypeError, ValueError):
             number = 0
         if number not in SCALE_RANGE:
-            raise AnswerError(question.id, "Välj ett värde från 1 till 5.")
+            raise AnswerError.scale(question.id)
         return number
     if kind is QuestionType.YES_NO:
         if value is True or str(value).lower() in ("yes", "ja", "true"):
             return "yes"
         if value is False or str(value).lower() in ("no", "nej", "false"):
             return "no"
-        raise AnswerError(question.id, "Svara ja eller nej.")
+        raise AnswerError.yes_no(question.id)
     options = question.option_ids
     if kind is QuestionType.MULTI:
         values = value if isinstance(value, (list, tuple, set, frozenset)) else [value]
         chosen = sorted({str(v) for v in values if v not in (None, "")})
         for option in chosen:
             if option not in options:
-                raise AnswerError(question.id, "Välj bland alternativen som visas.")
+                raise AnswerError.choices(question.id)
         return chosen or None
     if str(value) not in options:
-        raise AnswerError(question.id, "Välj ett av alternativen som visas.")
+        raise AnswerError.choice(question.id)
     return str(value)

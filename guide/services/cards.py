@@ -14,14 +14,33 @@ from sqlalchemy.orm import Session
 from activation_codes.cards_pdf import PrintableCard
 from activation_codes.codes import generate_code, prefix_for
 from guide.content.model import Guide, Library
+from guide.errors import GuideError
 from guide.models import Card, CardBatch, CardStatus, StaffRole, StaffUser, Unit
 
 MAX_BATCH = 10_000
 INSERT_CHUNK = 1_000
 
 
-class CardError(Exception):
-    """A batch that cannot be issued as asked; the message says what to change."""
+class CardError(GuideError):
+    """A batch that cannot be issued as asked, or a card that cannot be revoked."""
+
+    @classmethod
+    def count_invalid(cls, most: int) -> CardError:
+        return cls("batch_invalid", f"Ange ett antal kort mellan 1 och {most}.", field="count")
+
+    @classmethod
+    def phase_unknown(cls, guide_id: str, phase: str) -> CardError:
+        return cls("batch_invalid", f"Guiden {guide_id} har ingen fas '{phase}'.", field="phase")
+
+    @classmethod
+    def expiry_past(cls) -> CardError:
+        return cls(
+            "batch_invalid", "Sista giltighetsdag kan inte ligga bakåt i tiden.", field="expires"
+        )
+
+    @classmethod
+    def used(cls, code: str) -> CardError:
+        return cls("card_used", f"Kortet {code} är redan använt och kan inte spärras.", 409)
 
 
 def guide_prefixes(library: Library) -> dict[str, str]:
@@ -51,11 +70,11 @@ def issue_batch(
 ) -> CardBatch:
     """Create a batch of new cards with fresh codes; the caller commits."""
     if not 1 <= request.count <= MAX_BATCH:
-        raise CardError(f"Ange ett antal kort mellan 1 och {MAX_BATCH}.")
+        raise CardError.count_invalid(MAX_BATCH)
     if request.phase is not None and not request.guide.has_phase(request.phase):
-        raise CardError(f"Guiden {request.guide.id} har ingen fas '{request.phase}'.")
+        raise CardError.phase_unknown(request.guide.id, request.phase)
     if request.expires_on is not None and request.expires_on < local_today(now):
-        raise CardError("Sista giltighetsdag kan inte ligga bakåt i tiden.")
+        raise CardError.expiry_past()
     batch = CardBatch(
         organisation_id=request.unit.organisation_id,
         unit_id=request.unit.id,
@@ -168,7 +187,7 @@ def scoped_cards_query(
 def revoke_card(session: Session, card: Card, now: datetime) -> None:
     """Revoke a card that has not been used; a used card stays with its relative."""
     if card.status == CardStatus.ACTIVATED:
-        raise CardError(f"Kortet {card.code} är redan använt och kan inte spärras.")
+        raise CardError.used(card.code)
     if card.status == CardStatus.REVOKED:
         return
     card.status = CardStatus.REVOKED

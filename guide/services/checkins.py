@@ -64,7 +64,7 @@ class CheckinError(GuideError):
 
     @classmethod
     def invalid(cls, error: AnswerError) -> CheckinError:
-        return cls("answers_invalid", error.message, 400, field=error.question)
+        return cls("answers_invalid", error.message, 400, field=error.field)
 
 
 ChangeKind = Literal["release", "phase", "mute", "alert", "crisis", "checkin"]

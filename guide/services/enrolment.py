@@ -153,7 +153,7 @@ def redeem_card(
         profile = clean_answers(guide.profile, request.profile)
     except AnswerError as error:
         raise RedemptionError(
-            "profile_invalid", error.message, field=f"profile-{error.question}"
+            "profile_invalid", error.message, field=f"profile-{error.field}"
         ) from None
 
     claimed = session.execute(

@@ -85,6 +85,7 @@ class FollowupError(GuideError):
             "Du har ingen aktiv guide. Aktivera ditt kort först, så vet vi vem som ska "
             "höra av sig.",
             404,
+            field="enrolment",
         )
 
     @classmethod

@@ -32,18 +32,27 @@ class LoginLinkError(GuideError):
 
     @classmethod
     def unknown(cls) -> LoginLinkError:
-        return cls("login_link_invalid", "Länken fungerar inte. Be om en ny inloggningslänk.")
+        return cls(
+            "login_link_invalid",
+            "Länken fungerar inte. Be om en ny inloggningslänk.",
+            field="token",
+        )
 
     @classmethod
     def used(cls) -> LoginLinkError:
         return cls(
             "login_link_used",
             "Länken har redan använts. Varje länk fungerar en gång. Be om en ny inloggningslänk.",
+            field="token",
         )
 
     @classmethod
     def expired(cls) -> LoginLinkError:
-        return cls("login_link_expired", "Länken har slutat gälla. Be om en ny inloggningslänk.")
+        return cls(
+            "login_link_expired",
+            "Länken har slutat gälla. Be om en ny inloggningslänk.",
+            field="token",
+        )
 
 
 def create_login_token(

@@ -15,18 +15,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from guide.content.model import Guide, Module
+from guide.errors import GuideError
 from guide.models import Enrolment, NeedTick
 from guide.services.journey import record_event
 
 
-class NeedError(Exception):
+class NeedError(GuideError):
     """Needs that cannot be ticked, with a sentence that says what to do."""
-
-    def __init__(self, code: str, message: str, status: int = 400):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
 
     @classmethod
     def module_unknown(cls, module_id: str) -> NeedError:

@@ -27,7 +27,6 @@ from guide.security import MAX_DATABASE_ID, same_origin_path
 from guide.services.cards import (
     PDF_PART_SIZE,
     BatchRequest,
-    CardError,
     CardScope,
     card_scope,
     issue_batch,
@@ -38,6 +37,8 @@ from guide.services.cards import (
     scoped_cards_query,
 )
 from guide.services.library import current_library
+from guide.web.errors import back_to
+from guide.web.forms import FieldErrors
 from guide.web.sessions import staff_required
 
 bp = Blueprint("cards", __name__, url_prefix="/personal")
@@ -119,7 +120,7 @@ def issue():  # type: ignore[no-untyped-def]
     _scope(staff)
     units = _units_of(staff)
     library = current_library()
-    errors: dict[str, str] = {}
+    errors = FieldErrors()
     form = request.form
     if request.method == "POST":
         unit = next((u for u in units if str(u.id) == form.get("unit")), None)
@@ -140,13 +141,10 @@ def issue():  # type: ignore[no-untyped-def]
                 errors["expires"] = _("Skriv datumet som ÅÅÅÅ-MM-DD, till exempel 2027-06-30.")
         if not errors and unit is not None and guide is not None and count is not None:
             phase = form.get("phase") or None
-            try:
+            with errors.collect():
                 batch = issue_batch(
                     db.session, BatchRequest(unit, guide, count, phase, expires), utcnow(), staff
                 )
-            except CardError as error:
-                errors["count"] = str(error)
-            else:
                 db.session.commit()
                 flash(
                     _("%(count)s kort har skapats. Skriv ut dem som PDF.", count=count), "success"
@@ -208,14 +206,10 @@ def revoke(card_id: int):  # type: ignore[no-untyped-def]
     card = db.session.get(Card, card_id)
     if card is None or not _scope(g.staff).holds(card.organisation_id, card.unit_id):
         abort(404, _("Kortet finns inte."))
-    try:
-        revoke_card(db.session, card, utcnow())
-    except CardError as error:
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash(_("Kortet %(code)s är spärrat.", code=card.code), "success")
     # Back to the list as it was filtered, but only ever to a page of this site.
-    return redirect(
-        same_origin_path(request.referrer, url_for("cards.index"), prefix="/personal/kort")
-    )
+    listing = same_origin_path(request.referrer, url_for("cards.index"), prefix="/personal/kort")
+    back_to(listing)
+    revoke_card(db.session, card, utcnow())
+    db.session.commit()
+    flash(_("Kortet %(code)s är spärrat.", code=card.code), "success")
+    return redirect(listing)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from guide.content.model import Question, QuestionType
 from guide.extensions import db
@@ -21,7 +21,8 @@ from guide.services.checkins import (
 from guide.services.followup import urgent_mail
 from guide.services.library import current_library
 from guide.services.reading import enrolment_of
-from guide.web.forms import answers_from_form
+from guide.web.errors import back_to
+from guide.web.forms import FieldErrors, answers_from_form
 from guide.web.helpers import crisis_text_for
 from guide.web.sessions import relative_required
 
@@ -35,35 +36,26 @@ def answer(enrolment_id: int, instance_id: int):  # type: ignore[no-untyped-def]
     enrolment = enrolment_of(db.session, g.relative, enrolment_id)
     library = current_library()
     guide = library.guide(enrolment.guide_id)
-    try:
-        instance = checkin_for_relative(db.session, g.relative, instance_id, enrolment.id)
-        checkin = checkin_of(guide, instance)
-    except CheckinError as error:
-        abort(error.status, error.message)
+    instance = checkin_for_relative(db.session, g.relative, instance_id, enrolment.id)
+    checkin = checkin_of(guide, instance)
     if instance.answered_at is not None:
         return redirect(url_for(".answered", enrolment_id=enrolment.id, instance_id=instance.id))
     if instance.expired_at is not None:
         flash(CheckinError.expired().message, "info")
         return redirect(url_for("journey.index"))
-    errors: dict[str, str] = {}
+    errors = FieldErrors()
     values: dict[str, Any] = {}
     if request.method == "POST":
         raw = answers_from_form(checkin.questions, request.form)
-        try:
+        back_to(url_for("journey.index"))  # answered or replaced meanwhile: Min guide says so
+        with errors.collect(prefix="q-"):
             outcome = answer_checkin(db.session, library, instance, raw, utcnow())
-        except CheckinError as error:
-            db.session.rollback()
-            if error.field is None:
-                flash(error.message, "info")
-                return redirect(url_for("journey.index"))
-            errors[f"q-{error.field}"] = error.message
-            values = _redisplayed(checkin.questions, raw)
-        else:
             db.session.commit()
             _send_urgent_mail(outcome.alert_ids)
             return redirect(
                 url_for(".answered", enrolment_id=enrolment.id, instance_id=instance.id)
             )
+        values = _redisplayed(checkin.questions, raw)
     return (
         render_template(
             "relative/checkin.html",
@@ -103,11 +95,8 @@ def answered(enrolment_id: int, instance_id: int):  # type: ignore[no-untyped-de
     enrolment = enrolment_of(db.session, g.relative, enrolment_id)
     library = current_library()
     guide = library.guide(enrolment.guide_id)
-    try:
-        instance = checkin_for_relative(db.session, g.relative, instance_id, enrolment.id)
-        outcome = checkin_outcome(db.session, library, instance)
-    except CheckinError as error:
-        abort(error.status, error.message)
+    instance = checkin_for_relative(db.session, g.relative, instance_id, enrolment.id)
+    outcome = checkin_outcome(db.session, library, instance)
     return render_template(
         "relative/checkin_answered.html",
         enrolment=enrolment,

@@ -9,9 +9,9 @@ from guide.models import ConsentPurpose, Enrolment
 from guide.models.base import utcnow
 from guide.services.contact import ContactRequest, request_contact
 from guide.services.enrolment import CONSENT_TEXTS
-from guide.services.followup import FollowupError
 from guide.services.library import current_library
 from guide.services.reading import enrolments_of
+from guide.web.forms import FieldErrors
 from guide.web.helpers import crisis_text_for
 from guide.web.sessions import relative_required
 
@@ -26,11 +26,11 @@ def form():  # type: ignore[no-untyped-def]
     relative = g.relative
     enrolments = enrolments_of(db.session, relative)
     library = current_library()
-    errors: dict[str, str] = {}
+    errors = FieldErrors()
     form = request.form
     if request.method == "POST":
         enrolment = _chosen_enrolment(enrolments, form.get("enrolment", type=int))
-        try:
+        with errors.collect():
             request_contact(
                 db.session,
                 relative,
@@ -43,10 +43,6 @@ def form():  # type: ignore[no-untyped-def]
                 ),
                 utcnow(),
             )
-        except FollowupError as error:
-            db.session.rollback()
-            errors[error.field or "phone"] = error.message
-        else:
             db.session.commit()
             return redirect(url_for(".sent"))
     guides = {e.id: library.guide(e.guide_id) for e in enrolments}

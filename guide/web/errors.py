@@ -1,73 +1,49 @@
-"""Error pages for people; HTTP errors under /api/ are answered in the API's JSON shape."""
+"""Error pages for people: one handler for every domain error, HTTP error and CSRF failure.
+
+A view does not catch and translate a domain error: it raises (or lets a service
+raise) a GuideError, and the page handler shows its sentence. For a form that posts,
+the view may say where the person should land with `back_to(url)`: the sentence is
+then flashed there; errors about a form's own field are shown at the field with
+guide.web.forms.FieldErrors. Everything else gets the error page with the status
+the error declares.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, render_template, request
+from flask import flash, g, redirect, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException
 
-from guide.api.errors import api_error
+from guide.errors import GuideError
 from guide.extensions import db
-
-_MESSAGES = {
-    400: "Något i förfrågan var fel. Gå tillbaka och försök igen.",
-    401: "Du behöver logga in för att se den här sidan.",
-    403: "Du har inte behörighet till den här sidan.",
-    404: "Sidan finns inte. Kontrollera adressen eller gå till startsidan.",
-    405: "Det går inte att göra så här på den här sidan.",
-    413: "Det du skickade var för stort. Korta ner texten och försök igen.",
-    429: "Du har försökt för många gånger. Vänta en stund och försök igen.",
-    500: "Något gick fel hos oss. Försök igen om en stund.",
-}
+from guide.http_errors import http_sentence
 
 
-def wants_json() -> bool:
-    return request.path.startswith("/api/")
+def back_to(url: str) -> None:
+    """Say where a domain error of this form post is shown: flashed on the page at `url`."""
+    g.back_to = url
 
 
-def _handle_http(error: HTTPException):  # type: ignore[no-untyped-def]
+def page_for_domain_error(error: GuideError) -> ResponseReturnValue:
+    db.session.rollback()
+    back = g.get("back_to")
+    if back and request.method != "GET" and error.status not in (403, 404):
+        flash(error.message, "error")
+        return redirect(back)
+    return error_page(error.status, error.message)
+
+
+def page_for_http_error(error: HTTPException, request_id: str | None = None) -> ResponseReturnValue:
     status = error.code or 500
-    if status >= 500:
-        db.session.rollback()
-    message = error.description if _is_specific(error) else _(_MESSAGES.get(status, _MESSAGES[500]))
-    # A 500 names its request, so support can find the traceback in the log.
-    request_id = g.get("request_id") if status >= 500 else None
-    if wants_json():
-        code = (error.name or "error").lower().replace(" ", "_")
-        return api_error(
-            status, code, message, **({"request_id": request_id} if request_id else {})
-        )
+    return error_page(status, http_sentence(error), request_id)
+
+
+def page_for_csrf_error(error: CSRFError) -> ResponseReturnValue:
+    return error_page(400, _("Formuläret hade gått ut. Ladda om sidan och försök igen."))
+
+
+def error_page(status: int, message: str, request_id: str | None = None) -> ResponseReturnValue:
     page = render_template("error.html", status=status, message=message, request_id=request_id)
     return page, status
-
-
-def _is_specific(error: HTTPException) -> bool:
-    """A view that aborts with its own reason keeps it; Werkzeug's English defaults do not."""
-    return type(error).description != error.description
-
-
-def _handle_csrf(error: CSRFError):  # type: ignore[no-untyped-def]
-    message = _("Formuläret hade gått ut. Ladda om sidan och försök igen.")
-    return render_template("error.html", status=400, message=message), 400
-
-
-def _handle_unexpected(error: Exception):  # type: ignore[no-untyped-def]
-    if isinstance(error, HTTPException):  # Flask sends these here too when nothing closer matches
-        return _handle_http(error)
-    db.session.rollback()
-    current_app.logger.error(
-        "Unhandled error in %s %s (request %s)",
-        request.method,
-        request.path,
-        g.get("request_id", "-"),
-        exc_info=error,
-    )
-    return _handle_http(InternalServerError(original_exception=error))
-
-
-def init_app(app: Flask) -> None:
-    app.register_error_handler(CSRFError, _handle_csrf)
-    app.register_error_handler(HTTPException, _handle_http)
-    # Also when testing: a test sees what a person sees, and the traceback is in the log.
-    app.register_error_handler(Exception, _handle_unexpected)

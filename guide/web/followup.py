@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from guide.extensions import db
@@ -11,7 +11,6 @@ from guide.models.base import utcnow
 from guide.services.followup import (
     ACTIVE_STATUSES,
     CLOSED,
-    FollowupError,
     alert_for_staff,
     close_alert,
     contact_details,
@@ -21,6 +20,7 @@ from guide.services.followup import (
 )
 from guide.services.library import current_library
 from guide.services.needs import need_text
+from guide.web.errors import back_to
 from guide.web.sessions import staff_required
 
 bp = Blueprint("followup", __name__, url_prefix="/personal/uppfoljning")
@@ -28,10 +28,7 @@ QUEUE_LIMIT = 500
 
 
 def _own_alert(alert_id: int) -> Alert:
-    try:
-        return alert_for_staff(db.session, g.staff, alert_id)
-    except FollowupError as error:
-        abort(error.status, error.message)
+    return alert_for_staff(db.session, g.staff, alert_id)
 
 
 @bp.get("/")
@@ -77,14 +74,10 @@ def alert(alert_id: int):  # type: ignore[no-untyped-def]
 def contacted(alert_id: int):  # type: ignore[no-untyped-def]
     """Record that staff reached the relative, with a note."""
     found = _own_alert(alert_id)
-    try:
-        mark_contacted(db.session, g.staff, found, request.form.get("note", ""), utcnow())
-    except FollowupError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Ärendet är markerat som kontaktat."), "success")
+    back_to(url_for(".alert", alert_id=found.id))
+    mark_contacted(db.session, g.staff, found, request.form.get("note", ""), utcnow())
+    db.session.commit()
+    flash(_("Ärendet är markerat som kontaktat."), "success")
     return redirect(url_for(".alert", alert_id=found.id))
 
 
@@ -93,12 +86,8 @@ def contacted(alert_id: int):  # type: ignore[no-untyped-def]
 def close(alert_id: int):  # type: ignore[no-untyped-def]
     """Close the alert and go back to the queue."""
     found = _own_alert(alert_id)
-    try:
-        close_alert(db.session, g.staff, found, request.form.get("note", ""), utcnow())
-    except FollowupError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for(".alert", alert_id=found.id))
+    back_to(url_for(".alert", alert_id=found.id))
+    close_alert(db.session, g.staff, found, request.form.get("note", ""), utcnow())
     db.session.commit()
     flash(_("Ärendet är stängt."), "success")
     return redirect(url_for(".queue"))

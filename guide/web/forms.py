@@ -1,13 +1,16 @@
-"""Reading question answers from a submitted form."""
+"""Forms: reading question answers from a submission, and showing errors at their fields."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
 from guide.content.model import Question, QuestionType
+from guide.errors import GuideError
+from guide.extensions import db
 
 
 def answers_from_form(
@@ -24,3 +27,22 @@ def answers_from_form(
         elif form.get(name, "").strip():
             answers[question.id] = form[name]
     return answers
+
+
+class FieldErrors(dict[str, str]):
+    """The errors of one form submission by field name: what the page shows beside each field."""
+
+    @contextmanager
+    def collect(self, prefix: str = "") -> Iterator[None]:
+        """Show a domain error about one of the form's fields at that field.
+
+        Any other error goes on to the page handler (guide.web.errors), which shows
+        its sentence; the session is rolled back either way.
+        """
+        try:
+            yield
+        except GuideError as error:
+            if error.field is None:
+                raise
+            db.session.rollback()
+            self[f"{prefix}{error.field}"] = error.message

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask import Blueprint, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 
 from guide.extensions import db
 from guide.models import Enrolment
 from guide.models.base import utcnow
 from guide.services.library import current_library
-from guide.services.needs import NeedError, tick_needs, ticked_needs
+from guide.services.needs import tick_needs, ticked_needs
 from guide.services.reading import enrolment_of
+from guide.web.errors import back_to
 from guide.web.sessions import relative_required
 
 bp = Blueprint("needs", __name__, url_prefix="/min-guide")
@@ -27,14 +28,8 @@ def tick(enrolment_id: int, module_id: str):  # type: ignore[no-untyped-def]
     if not chosen:
         flash(_("Kryssa i det du behöver och skicka igen."), "info")
         return redirect(back + "#ditt-behov")
-    try:
-        tick_needs(db.session, guide, enrolment, module_id, chosen, utcnow())
-    except NeedError as error:
-        db.session.rollback()
-        if error.status == 404:
-            abort(404, error.message)
-        flash(error.message, "error")
-        return redirect(back + "#ditt-behov")
+    back_to(back + "#ditt-behov")
+    tick_needs(db.session, guide, enrolment, module_id, chosen, utcnow())
     db.session.commit()
     flash(
         _(

@@ -24,22 +24,22 @@ from guide.mail.background import send_after_request
 from guide.mail.unsubscribe import relative_for_unsubscribe
 from guide.models import ConsentPurpose, Relative
 from guide.models.base import utcnow
+from guide.services.answers import clean_answers
 from guide.services.cards import local_today
 from guide.services.enrolment import (
     CONSENT_TEXTS,
     Redemption,
-    RedemptionError,
     find_redeemable_card,
     redeem_card,
 )
 from guide.services.library import current_library
 from guide.services.login import (
-    LoginLinkError,
     login_token_attaches,
     request_login_link,
     use_login_token,
 )
-from guide.web.forms import answers_from_form
+from guide.web.forms import FieldErrors, answers_from_form
+from guide.web.helpers import current_locale
 from guide.web.sessions import log_in_relative, log_out
 
 bp = Blueprint("public", __name__)
@@ -81,16 +81,13 @@ def index():  # type: ignore[no-untyped-def]
 def activate():  # type: ignore[no-untyped-def]
     """Step 1: the code. The check symbol catches typing errors before any lookup."""
     code = request.values.get("kod") or request.form.get("code") or ""
-    errors: dict[str, str] = {}
+    errors = FieldErrors()
     if request.method == "POST":
-        try:
+        with errors.collect():
             card = find_redeemable_card(db.session, current_library(), code, local_today(utcnow()))
-        except RedemptionError as error:
-            errors["code"] = error.message
-            return render_template("public/activate.html", code=code, errors=errors), 400
-        session["activation"] = {"code": card.code, "guide": card.guide_id}
-        return redirect(url_for("public.activate_questions"))
-    return render_template("public/activate.html", code=code, errors=errors)
+            session["activation"] = {"code": card.code, "guide": card.guide_id}
+            return redirect(url_for("public.activate_questions"))
+    return render_template("public/activate.html", code=code, errors=errors), 400 if errors else 200
 
 
 def _pending_activation() -> dict[str, Any]:
@@ -108,19 +105,15 @@ def activate_questions():  # type: ignore[no-untyped-def]
     language = _language()
     if not guide.profile:
         return redirect(url_for("public.activate_consent"))
-    errors: dict[str, str] = {}
+    errors = FieldErrors()
     answers = pending.get("profile", {})
     if request.method == "POST":
         if "skip" in request.form:
             answers = {}
         else:
             answers = answers_from_form(guide.profile, request.form)
-            from guide.services.answers import AnswerError, clean_answers
-
-            try:
+            with errors.collect(prefix="q-"):
                 answers = clean_answers(guide.profile, answers)
-            except AnswerError as error:
-                errors[f"q-{error.question}"] = error.message
         if not errors:
             session["activation"] = {**pending, "profile": answers}
             return redirect(url_for("public.activate_consent"))
@@ -142,14 +135,14 @@ def activate_consent():  # type: ignore[no-untyped-def]
     """Step 3: e-mail and consents, each its own checkbox; then the relative is enrolled."""
     pending = _pending_activation()
     guide = current_library().guide(pending["guide"])
-    errors: dict[str, str] = {}
+    errors = FieldErrors()
     form = request.form
     if request.method == "POST":
         consents = {
             purpose: form.get(f"consent_{purpose.value}") == "yes" for purpose in ConsentPurpose
         }
         now = utcnow()
-        try:
+        with errors.collect():
             enrolment, first_mail = redeem_card(
                 db.session,
                 current_library(),
@@ -164,13 +157,6 @@ def activate_consent():  # type: ignore[no-untyped-def]
                 now,
                 local_today(now),
             )
-        except RedemptionError as error:
-            if error.field == "code":
-                session.pop("activation", None)
-                flash(error.message, "error")
-                return redirect(url_for("public.activate"))
-            errors[error.field] = error.message
-        else:
             session.pop("activation", None)
             send_after_request(first_mail)
             # The card proved the card, not the address: this session sees the new
@@ -178,6 +164,11 @@ def activate_consent():  # type: ignore[no-untyped-def]
             log_in_relative(enrolment.relative, address_proved=False)
             flash(_("Välkommen! Ditt första avsnitt finns här nedanför."), "success")
             return redirect(url_for("journey.index"))
+        if "code" in errors:
+            # The card was used or revoked since step 1: start again there.
+            session.pop("activation", None)
+            flash(errors.pop("code"), "error")
+            return redirect(url_for("public.activate"))
     return (
         render_template(
             "public/activate_consent.html",
@@ -191,8 +182,6 @@ def activate_consent():  # type: ignore[no-untyped-def]
 
 
 def _language() -> str:
-    from guide.web.helpers import current_locale
-
     return current_locale()
 
 
@@ -221,14 +210,13 @@ def login_with_token(token: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/logga-in/<token>")
 def login_with_token_confirm(token: str):  # type: ignore[no-untyped-def]
-    try:
+    errors = FieldErrors()
+    with errors.collect():
         relative = use_login_token(db.session, token, utcnow())
-    except LoginLinkError as error:
-        db.session.rollback()
-        return render_template("public/login.html", link_error=error.message), 400
-    db.session.commit()
-    log_in_relative(relative, address_proved=True)
-    return redirect(url_for("journey.index"))
+        db.session.commit()
+        log_in_relative(relative, address_proved=True)
+        return redirect(url_for("journey.index"))
+    return render_template("public/login.html", link_error=errors["token"]), 400
 
 
 @bp.post("/logga-ut")

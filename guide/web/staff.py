@@ -25,7 +25,14 @@ from guide.extensions import db, limiter
 from guide.models import StaffUser
 from guide.models.base import utcnow
 from guide.security import same_origin_path
-from guide.services.accounts import verify_password
+from guide.services.accounts import (
+    AccountError,
+    check_password_strength,
+    hash_password,
+    verify_password,
+)
+from guide.services.passwords import account_for_password_token
+from guide.web.forms import FieldErrors
 from guide.web.sessions import log_in_staff, log_out
 
 bp = Blueprint("staff", __name__, url_prefix="/personal")
@@ -151,26 +158,21 @@ def logout():  # type: ignore[no-untyped-def]
 @bp.route("/losenord/<token>", methods=["GET", "POST"])
 def set_password(token: str):  # type: ignore[no-untyped-def]
     """Set a password from a one-time link printed by `guide staff create`."""
-    from guide.services.accounts import AccountError, check_password_strength, hash_password
-    from guide.services.passwords import account_for_password_token
-
     account = account_for_password_token(db.session, token)
     if account is None or not account.active:
         abort(404, _("Länken fungerar inte längre. Be en administratör om en ny."))
-    error = None
+    errors = FieldErrors()
     if request.method == "POST":
         password = request.form.get("password", "")
-        try:
+        with errors.collect():
             check_password_strength(password)
             if password != request.form.get("password2", ""):
-                raise AccountError(_("Lösenorden är inte lika. Skriv samma lösenord två gånger."))
-        except AccountError as problem:
-            error = str(problem)
-        else:
+                raise AccountError.passwords_differ()
             account.password_hash = hash_password(password)
             db.session.commit()
             flash(_("Lösenordet är sparat. Logga in."), "success")
             return redirect(url_for("staff.login"))
+    error = next(iter(errors.values()), None)
     return render_template("staff/set_password.html", error=error, email=account.email), (
         400 if error else 200
     )
