@@ -1,26 +1,24 @@
 """Fixtures: a fresh app and database per test, on SQLite and (when configured) PostgreSQL.
 
 The app is built from environment variables only, exactly as `guide serve` builds it.
+Flask, SQLAlchemy and the app are imported inside the fixtures that need them, so the
+pure tests (tests/pure/) never load them.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-import sqlalchemy as sa
-from flask import Flask
-from flask.testing import FlaskClient, FlaskCliRunner
-from itsdangerous import URLSafeTimedSerializer
 
-from guide import create_app
-from guide.extensions import db
+if TYPE_CHECKING:
+    from flask import Flask
+    from flask.testing import FlaskClient, FlaskCliRunner
 
 TESTS = Path(__file__).resolve().parent
 FIXTURE_CONTENT = TESTS / "fixtures" / "content" / "good"
@@ -63,35 +61,6 @@ def set_environment(monkeypatch: pytest.MonkeyPatch, variables: dict[str, str]) 
         monkeypatch.setenv(name, value)
 
 
-class FormClient(FlaskClient):
-    """A test client that sends a form's CSRF token, as a browser that loaded the form does.
-
-    CSRF protection stays on in the tests, as in every deployment; posting a form
-    without a token is what `raw_client` is for.
-    """
-
-    def open(self, *args: Any, **kwargs: Any) -> Any:
-        method = str(kwargs.get("method", "GET")).upper()
-        data = kwargs.get("data")
-        path = args[0] if args and isinstance(args[0], str) else ""
-        if (
-            method in ("POST", "PUT", "PATCH", "DELETE")
-            and "json" not in kwargs
-            and (data is None or isinstance(data, dict))
-            and not path.startswith("/api/")
-            and "csrf_token" not in (data or {})
-        ):
-            kwargs["data"] = {**(data or {}), "csrf_token": self.csrf_token()}
-        return super().open(*args, **kwargs)
-
-    def csrf_token(self) -> str:
-        """Return a CSRF token for this client's session, as a form page would carry it."""
-        with self.session_transaction() as session:
-            raw = session.setdefault("csrf_token", hashlib.sha1(os.urandom(64)).hexdigest())
-        serializer = URLSafeTimedSerializer(self.application.secret_key, salt="wtf-csrf-token")
-        return str(serializer.dumps(raw))
-
-
 @pytest.fixture(scope="session")
 def postgres_schema() -> Iterator[str]:
     """Build a PostgreSQL schema of this run's own with the migrations themselves.
@@ -100,6 +69,12 @@ def postgres_schema() -> Iterator[str]:
     meet. With GUIDE_TEST_POSTGRES_URL set, a server that does not answer is an
     error, not a skip.
     """
+    import sqlalchemy as sa
+    from flask_migrate import upgrade
+
+    from guide import create_app
+    from guide.extensions import db
+
     base = _postgres_url()
     schema = f"lots_test_{os.getpid()}"
     engine = sa.create_engine(base)
@@ -114,8 +89,6 @@ def postgres_schema() -> Iterator[str]:
         )
         app = create_app()
         with app.app_context():
-            from flask_migrate import upgrade
-
             upgrade()
             db.engine.dispose()
     yield url
@@ -163,6 +136,12 @@ def make_app(
     `make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT="2525")` adds variables for one app.
     Each app works on this test's database; its app context is pushed until the test ends.
     """
+    import sqlalchemy as sa
+
+    from guide import create_app
+    from guide.extensions import db
+    from tests.clients import FormClient
+
     contexts: list[Any] = []
     apps: list[Flask] = []
     instance_dir = tmp_path / "instance"  # never the checkout's own
@@ -216,6 +195,8 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def raw_client(app: Flask) -> FlaskClient:
     """A client that sends no CSRF token by itself: a forged form post."""
+    from flask.testing import FlaskClient
+
     return FlaskClient(app, app.response_class, use_cookies=True)
 
 

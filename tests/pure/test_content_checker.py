@@ -205,23 +205,3 @@ def test_reports_guide_yaml_mistakes(
 ) -> None:
     path = edit(content_copy, "stod/guide.yaml", old, new)
     assert f"{path}:{line}: {message}" in problems(content_copy)
-
-
-def test_check_command_prints_problems_and_exits_non_zero(content_copy: Path) -> None:
-    from click.testing import CliRunner
-
-    from guide.cli import main
-
-    path = edit(content_copy, "stod/modules/sedan.md", "phase: sedan", "phase: senare")
-    result = CliRunner().invoke(main, ["content", "check", str(content_copy)])
-    assert result.exit_code == 1
-    assert f"{path}:4: the module names unknown phase 'senare'" in result.output
-
-
-def test_check_command_exits_zero_on_good_content(content_copy: Path) -> None:
-    from click.testing import CliRunner
-
-    from guide.cli import main
-
-    result = CliRunner().invoke(main, ["content", "check", str(content_copy)])
-    assert result.exit_code == 0, result.output
