@@ -231,7 +231,7 @@ def _draw_qr(canvas: Canvas, payload: str, x: float, y: float) -> float:
     # One fill of one path: viewers leave no hairline seams between the modules.
     canvas.addLiteral("\n".join(rectangles) + "\nf")
     canvas.restoreState()
-    return module
+    return float(module)
 
 
 def _printable(text: str) -> str:
@@ -266,7 +266,7 @@ def _encodable(text: str) -> bool:
 
 def _size_to_fit(text: str, font: str, width: float) -> float:
     """Return the font size at which ``text`` is exactly ``width`` wide."""
-    return width / stringWidth(text, font, 1)
+    return float(width / stringWidth(text, font, 1))
 
 
 def _fit(text: str, font: str, size: float, width: float) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import has_request_context, request, session
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -41,12 +41,11 @@ def select_locale() -> str:
     Outside a request (a command, a scheduler thread) there is nobody to ask: Swedish,
     unless the caller chose with `force_locale` (mail to a relative does).
     """
-    from flask import has_request_context, session
 
     if not has_request_context():
         return "sv"
 
     chosen = session.get("language")
     if chosen in ("sv", "en"):
-        return chosen
+        return str(chosen)
     return request.accept_languages.best_match(["sv", "en"]) or "sv"

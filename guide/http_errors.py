@@ -25,4 +25,4 @@ def http_sentence(error: HTTPException) -> str:
     """
     if type(error).description != error.description:
         return str(error.description)
-    return _(HTTP_SENTENCES.get(error.code or 500, HTTP_SENTENCES[500]))
+    return str(_(HTTP_SENTENCES.get(error.code or 500, HTTP_SENTENCES[500])))

@@ -7,7 +7,7 @@ import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, g, request
+from flask import Flask, Response, abort, current_app, g, request
 from werkzeug.routing import IntegerConverter
 
 # Ids are INTEGER in the database: 32 bits on PostgreSQL. A bigger one in a URL is no
@@ -42,7 +42,6 @@ def start_request() -> None:
 
 
 def _config(key: str) -> int:
-    from flask import current_app
 
     return int(current_app.config[key])
 

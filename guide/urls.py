@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-from flask import Flask
+from flask import Flask, has_request_context, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import BuildError, MapAdapter
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ class GuideFlask(Flask):
         if cached is None or cached[0] != text:
             cached = (text, BaseUrl.parse(text))
             self.extensions["lots_base_url"] = cached
-        return cached[1]  # type: ignore[no-any-return]
+        return cached[1]
 
     def base_url_adapter(self) -> MapAdapter:
         """Return a URL adapter bound to the public address of the service."""
@@ -105,7 +106,6 @@ class GuideFlask(Flask):
                 _external=_external,
                 **values,
             )
-        from flask import has_request_context, request
 
         # The same resolution Flask does: ".name" is relative to the current blueprint.
         if endpoint.startswith(".") and has_request_context():
@@ -152,8 +152,6 @@ def init_app(app: GuideFlask) -> None:
         app.wsgi_app = PrefixMiddleware(app.wsgi_app, base.path)  # type: ignore[method-assign]
     hops = app.config["GUIDE_PROXY_HOPS"]
     if hops:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops
         )

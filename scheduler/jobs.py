@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from guide.content.model import Library
 from guide.mail.delivery import Delivery, deliver_due, retry_unrenderable_after_release
 from guide.models import Enrolment
+from guide.models.base import DbSession
 from guide.services.journey import Advance, advance_enrolment
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ def worker_name() -> str:
 
 
 def release_due(
-    session: Session,
+    session: DbSession,
     library: Library,
     now: datetime,
     limit: int = 10_000,
@@ -130,7 +131,7 @@ def release_due(
 
 
 def claim_due_enrolments(
-    session: Session, now: datetime, size: int, only: int | None = None
+    session: DbSession, now: datetime, size: int, only: int | None = None
 ) -> list[Enrolment]:
     """Lock and return the next `size` due enrolments that no other process holds."""
     query = (
@@ -154,7 +155,7 @@ def claim_due_enrolments(
 
 
 def _advance_batch(
-    session: Session, library: Library, batch: list[Enrolment], now: datetime
+    session: DbSession, library: Library, batch: list[Enrolment], now: datetime
 ) -> ReleaseReport:
     done = ReleaseReport()
     # advance_enrolment flushes when it needs ids; flushing before every query as well
@@ -167,7 +168,7 @@ def _advance_batch(
 
 
 def _advance_alone(
-    session: Session,
+    session: DbSession,
     library: Library,
     enrolment_id: int,
     now: datetime,
@@ -200,7 +201,7 @@ def _advance_alone(
 
 
 def deliver_outbox(
-    session: Session,
+    session: DbSession,
     now: datetime,
     limit: int = 5_000,
     worker: str | None = None,

@@ -22,7 +22,10 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
+from guide.extensions import db
 from guide.models.base import utcnow
+from guide.services.library import current_library
+from scheduler.jobs import DeliveryReport, ReleaseReport, deliver_outbox, release_due
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +45,6 @@ stopping = threading.Event()
 
 def release_job(app: Flask) -> None:
     """Release what has fallen due, as of now, a chunk at a time until nothing is left."""
-    from guide.extensions import db
-    from guide.services.library import current_library
-    from scheduler.jobs import ReleaseReport, release_due
 
     total = ReleaseReport()
     with app.app_context():
@@ -65,8 +65,6 @@ def release_job(app: Flask) -> None:
 
 def delivery_job(app: Flask) -> None:
     """Send the outbox's due messages, as of now, a chunk at a time until none are left."""
-    from guide.extensions import db
-    from scheduler.jobs import DeliveryReport, deliver_outbox
 
     total = DeliveryReport()
     with app.app_context():
@@ -110,7 +108,7 @@ def start_in_background(app: Flask) -> BackgroundScheduler:
     """Start the passes in threads of this process (inside `guide serve`), once per app."""
     running = app.extensions.get("lots_scheduler")
     if running is not None and running.running:
-        return running  # type: ignore[no-any-return]
+        return running
     scheduler = BackgroundScheduler(timezone="UTC")
     add_jobs(scheduler, app)
     scheduler.start()

@@ -346,10 +346,11 @@ def test_the_jobs_run_a_pass_at_the_current_time_in_their_own_app_context(app: F
 def test_serve_runs_the_scheduler_unless_it_is_turned_off(
     app: Flask, make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import guide.cli.serve as serve
     from guide.cli.serve import start_scheduler
 
     started: list[Flask] = []
-    monkeypatch.setattr(runner, "start_in_background", started.append)
+    monkeypatch.setattr(serve, "start_in_background", started.append)
 
     assert app.config["GUIDE_RUN_SCHEDULER"] is False  # the tests' app never starts it
     (line,) = start_scheduler(app)

@@ -12,9 +12,11 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, jsonify, request
+from flask.typing import ResponseReturnValue
 
+from guide.api.auth import ApiError
 from guide.api.errors import answer_domain_error
-from guide.api.openapi import openapi_document
+from guide.api.openapi import PATHS, openapi_document
 from guide.errors import GuideError
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -24,8 +26,6 @@ api.register_error_handler(GuideError, answer_domain_error)
 @api.before_request
 def refuse_unknown_query_parameters() -> None:
     """Refuse query parameters the document does not name: a typo must not pass unseen."""
-    from guide.api.auth import ApiError
-    from guide.api.openapi import PATHS
 
     rule = request.url_rule
     if rule is None or not request.args:
@@ -44,12 +44,12 @@ def refuse_unknown_query_parameters() -> None:
 
 
 @api.get("/openapi.json")
-def openapi():  # type: ignore[no-untyped-def]
+def openapi() -> ResponseReturnValue:
     return jsonify(openapi_document())
 
 
 @api.get("/health")
-def health():  # type: ignore[no-untyped-def]
+def health() -> ResponseReturnValue:
     return jsonify({"status": "ok"})
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, jsonify
+from flask.typing import ResponseReturnValue
 
 from guide.api import api
 from guide.api.bodies import (
@@ -24,7 +25,7 @@ from guide.web.public import REDEMPTION_LIMIT, _code_key, _failed
 @api.post("/activations")
 @limiter.shared_limit(REDEMPTION_LIMIT, "redeem-client", deduct_when=_failed)
 @limiter.shared_limit(REDEMPTION_LIMIT, "redeem-code", key_func=_code_key, deduct_when=_failed)
-def create_activation():  # type: ignore[no-untyped-def]
+def create_activation() -> ResponseReturnValue:
     """Redeem a card; the answer is the same whether or not the address has an account."""
     body = parse_body(ActivationBody)
     consents = {purpose: bool(getattr(body.consents, purpose.value)) for purpose in ConsentPurpose}

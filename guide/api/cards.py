@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import g, jsonify, request
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from guide.api import api
@@ -64,7 +65,7 @@ def card_json(card: Card, today: date) -> dict[str, object]:
 
 @api.post("/cards")
 @staff_token_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
-def create_cards():  # type: ignore[no-untyped-def]
+def create_cards() -> ResponseReturnValue:
     staff: StaffUser = g.api_staff
     _scope(staff)  # who may, before what they sent
     body = parse_body(CardBatchBody)
@@ -114,7 +115,7 @@ document(
 
 @api.get("/cards")
 @staff_token_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
-def list_cards():  # type: ignore[no-untyped-def]
+def list_cards() -> ResponseReturnValue:
     scope = _scope(g.api_staff)
     status_value = request.args.get("status")
     status = None
@@ -164,7 +165,7 @@ document(
 
 @api.post("/cards/<int:card_id>/revoke")
 @staff_token_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
-def revoke_one_card(card_id: int):  # type: ignore[no-untyped-def]
+def revoke_one_card(card_id: int) -> ResponseReturnValue:
     """Revoke an unused card of the caller's unit (organisation admins: organisation)."""
     scope = _scope(g.api_staff)
     card = db.session.get(Card, card_id)

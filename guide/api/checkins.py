@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import g, jsonify
+from flask.typing import ResponseReturnValue
 
 from guide.api import api
 from guide.api.auth import relative_token_required
@@ -36,7 +37,7 @@ CHANGE_SCHEMA = {
 
 @api.post("/me/checkins/<int:instance_id>")
 @relative_token_required
-def answer_my_checkin(instance_id: int):  # type: ignore[no-untyped-def]
+def answer_my_checkin(instance_id: int) -> ResponseReturnValue:
     body = parse_body(CheckinAnswersBody)
     instance = checkin_for_relative(db.session, g.api_relative, instance_id)
     outcome = answer_checkin(db.session, current_library(), instance, body.answers, utcnow())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import g, jsonify
+from flask.typing import ResponseReturnValue
 
 from guide.api import api
 from guide.api.auth import relative_token_required
@@ -16,7 +17,7 @@ from guide.services.contact import ContactRequest, request_contact
 @api.post("/me/contact-request")
 @relative_token_required
 @limiter.limit("10 per hour")
-def request_my_contact():  # type: ignore[no-untyped-def]
+def request_my_contact() -> ResponseReturnValue:
     body = parse_body(ContactRequestBody, optional=True)
     relative: Relative = g.api_relative
     enrolments = enrolments_named(relative, body.enrolment)

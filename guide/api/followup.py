@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from guide.api import api
 from guide.api.auth import ApiError, staff_token_required
@@ -79,7 +80,7 @@ def _note() -> str:
 
 @api.get("/alerts")
 @staff_token_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
-def list_alerts():  # type: ignore[no-untyped-def]
+def list_alerts() -> ResponseReturnValue:
     staff = _queue_staff()
     wanted = request.args.get("status")
     if wanted is None:
@@ -128,7 +129,7 @@ document(
 
 @api.get("/alerts/<int:alert_id>")
 @staff_token_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
-def show_alert(alert_id: int):  # type: ignore[no-untyped-def]
+def show_alert(alert_id: int) -> ResponseReturnValue:
     staff = _queue_staff()
     alert = _own_alert(staff, alert_id)
     details = contact_details(db.session, staff, alert, utcnow())
@@ -180,7 +181,7 @@ def _action_spec(summary: str) -> dict[str, Any]:
 
 @api.post("/alerts/<int:alert_id>/contacted")
 @staff_token_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
-def alert_contacted(alert_id: int):  # type: ignore[no-untyped-def]
+def alert_contacted(alert_id: int) -> ResponseReturnValue:
     staff = _queue_staff()
     alert = _own_alert(staff, alert_id)
     mark_contacted(db.session, staff, alert, _note(), utcnow())
@@ -197,7 +198,7 @@ document(
 
 @api.post("/alerts/<int:alert_id>/close")
 @staff_token_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
-def alert_close(alert_id: int):  # type: ignore[no-untyped-def]
+def alert_close(alert_id: int) -> ResponseReturnValue:
     staff = _queue_staff()
     alert = _own_alert(staff, alert_id)
     close_alert(db.session, staff, alert, _note(), utcnow())

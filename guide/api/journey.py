@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import g, jsonify
+from flask.typing import ResponseReturnValue
 
 from guide.api import api
 from guide.api.auth import ApiError, relative_token_required
@@ -94,7 +95,7 @@ document(
 
 @api.get("/me/journey")
 @relative_token_required
-def my_journey():  # type: ignore[no-untyped-def]
+def my_journey() -> ResponseReturnValue:
     now = utcnow()
     library = current_library()
     return jsonify(
@@ -120,7 +121,7 @@ document(
 
 @api.get("/me/modules/<module_id>")
 @relative_token_required
-def my_module(module_id: str):  # type: ignore[no-untyped-def]
+def my_module(module_id: str) -> ResponseReturnValue:
     library = current_library()
     enrolments = enrolments_of(db.session, g.api_relative)
     wanted = query_id("enrolment")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import jsonify
+from flask.typing import ResponseReturnValue
 
 from guide.api import api
 from guide.api.auth import ApiError
@@ -22,7 +23,7 @@ from guide.web.public import _failed
 
 @api.post("/auth/login-link")
 @limiter.limit("10 per hour")
-def login_link():  # type: ignore[no-untyped-def]
+def login_link() -> ResponseReturnValue:
     body = parse_body(LoginLinkBody)
     message = request_login_link(db.session, body.email, utcnow())
     db.session.commit()
@@ -32,7 +33,7 @@ def login_link():  # type: ignore[no-untyped-def]
 
 @api.post("/auth/token")
 @limiter.limit("20 per hour", deduct_when=_failed)
-def exchange_token():  # type: ignore[no-untyped-def]
+def exchange_token() -> ResponseReturnValue:
     body = parse_body(TokenBody)
     now = utcnow()
     relative = use_login_token(db.session, body.login_token, now)
@@ -48,7 +49,7 @@ def exchange_token():  # type: ignore[no-untyped-def]
 
 
 @api.delete("/auth/token")
-def revoke_token():  # type: ignore[no-untyped-def]
+def revoke_token() -> ResponseReturnValue:
     """Revoke the bearer token this request carries (a relative's or a staff member's)."""
     token = bearer_token()
     if token is None:

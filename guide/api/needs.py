@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import g, jsonify
+from flask.typing import ResponseReturnValue
 
 from guide.api import api
 from guide.api.auth import relative_token_required
@@ -15,7 +16,7 @@ from guide.services.needs import NeedError, readable_module, tick_needs, ticked_
 
 @api.post("/me/needs")
 @relative_token_required
-def tick_my_needs():  # type: ignore[no-untyped-def]
+def tick_my_needs() -> ResponseReturnValue:
     body = parse_body(NeedsBody)
     module_id, need_ids = body.module, body.needs
     library = current_library()

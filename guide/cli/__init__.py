@@ -10,13 +10,20 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup
 
-from guide.cli.accounts import org, staff, unit
-from guide.cli.cards import cards
-from guide.cli.content import content
-from guide.cli.scheduler import scheduler
-from guide.cli.serve import serve
+from guide import create_app
+from guide.cli import accounts, cards, content, scheduler, serve
+from guide.config import ConfigError
+from guide.urls import BaseUrlError
 
-COMMANDS = (content, serve, org, unit, staff, cards, scheduler)
+COMMANDS = (
+    content.content,
+    serve.serve,
+    accounts.org,
+    accounts.unit,
+    accounts.staff,
+    cards.cards,
+    scheduler.scheduler,
+)
 
 
 def register_commands(app: Flask) -> None:
@@ -26,9 +33,6 @@ def register_commands(app: Flask) -> None:
 
 
 def _create_app() -> Flask:
-    from guide import create_app
-    from guide.config import ConfigError
-    from guide.urls import BaseUrlError
 
     try:
         return create_app()

@@ -3,8 +3,23 @@
 from __future__ import annotations
 
 import click
+from sqlalchemy import select
 
 from guide.cli.group import CommandGroup
+from guide.extensions import db
+from guide.models import StaffRole, StaffUser
+from guide.models.base import utcnow
+from guide.services.accounts import (
+    create_organisation,
+    create_staff,
+    create_unit,
+    deactivate_staff,
+    get_organisation,
+    get_unit,
+    issue_api_token,
+    revoke_api_tokens,
+)
+from guide.services.passwords import password_link
 
 
 @click.group(cls=CommandGroup)
@@ -17,8 +32,6 @@ def org() -> None:
 @click.option("--name", required=True)
 def org_create(slug: str, name: str) -> None:
     """Create an organisation."""
-    from guide.extensions import db
-    from guide.services.accounts import create_organisation
 
     create_organisation(db.session, slug, name)
     db.session.commit()
@@ -37,8 +50,6 @@ def unit() -> None:
 @click.option("--contact", default="", help="Printed on the unit's cards, e.g. a phone number.")
 def unit_create(org_slug: str, slug: str, name: str, contact: str) -> None:
     """Create a unit in an organisation."""
-    from guide.extensions import db
-    from guide.services.accounts import create_unit, get_organisation
 
     create_unit(db.session, get_organisation(db.session, org_slug), slug, name, contact)
     db.session.commit()
@@ -57,10 +68,6 @@ def staff() -> None:
 @click.option("--role", required=True, type=click.Choice(["staff", "org_admin", "editor", "admin"]))
 def staff_create(org_slug: str | None, unit_slug: str | None, email: str, role: str) -> None:
     """Create an account and print a one-time link to set its password."""
-    from guide.extensions import db
-    from guide.models import StaffRole
-    from guide.services.accounts import create_staff, get_organisation, get_unit
-    from guide.services.passwords import password_link
 
     organisation = get_organisation(db.session, org_slug) if org_slug else None
     found_unit = (
@@ -77,9 +84,6 @@ def staff_create(org_slug: str | None, unit_slug: str | None, email: str, role: 
 @click.option("--revoke", is_flag=True, help="Revoke every API token of the account instead.")
 def staff_token(email: str, revoke: bool) -> None:
     """Print a new API token for a staff account (it expires after GUIDE_STAFF_TOKEN_DAYS)."""
-    from guide.extensions import db
-    from guide.models.base import utcnow
-    from guide.services.accounts import issue_api_token, revoke_api_tokens
 
     account = _staff_account(email)
     now = utcnow()
@@ -99,9 +103,6 @@ def staff_token(email: str, revoke: bool) -> None:
 @click.option("--email", required=True)
 def staff_deactivate(email: str) -> None:
     """Deactivate a staff account: it cannot log in, its sessions and tokens stop at once."""
-    from guide.extensions import db
-    from guide.models.base import utcnow
-    from guide.services.accounts import deactivate_staff
 
     account = _staff_account(email)
     deactivate_staff(db.session, account, utcnow())
@@ -109,11 +110,7 @@ def staff_deactivate(email: str) -> None:
     click.echo(f"Deactivated {account.email}; its sessions and API tokens have stopped")
 
 
-def _staff_account(email: str):  # type: ignore[no-untyped-def]
-    from sqlalchemy import select
-
-    from guide.extensions import db
-    from guide.models import StaffUser
+def _staff_account(email: str) -> StaffUser:
 
     account = db.session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
     if account is None:

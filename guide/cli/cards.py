@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
+from activation_codes.cards_pdf import write_cards_pdf
 from guide.cli.group import CommandGroup
+from guide.extensions import db
+from guide.models.base import utcnow
+from guide.services.accounts import get_organisation, get_unit
+from guide.services.cards import BatchRequest, issue_batch, printable_cards
+from guide.services.library import current_library
 
 
 @click.group(cls=CommandGroup)
@@ -32,12 +38,6 @@ def cards_issue(
     out: Path,
 ) -> None:
     """Issue a batch of cards and write its printable PDF."""
-    from activation_codes.cards_pdf import write_cards_pdf
-    from guide.extensions import db
-    from guide.models.base import utcnow
-    from guide.services.accounts import get_organisation, get_unit
-    from guide.services.cards import BatchRequest, issue_batch, printable_cards
-    from guide.services.library import current_library
 
     library = current_library()
     if guide_id not in library.guides:

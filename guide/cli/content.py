@@ -10,6 +10,11 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from guide.cli.group import CommandGroup
+from guide.config import DEFAULT_CONTENT_DIR
+from guide.content.checker import check_content
+from guide.content.loader import ContentError, load_library
+from guide.extensions import db
+from guide.services.versions import sync_module_versions
 
 
 @click.group(cls=CommandGroup)
@@ -22,8 +27,6 @@ def content() -> None:
 @click.option("--lix-limit", default=50.0, show_default=True, help="Warn above this LIX.")
 def content_check(directory: Path | None, lix_limit: float) -> None:
     """Validate a content folder; print path:line: message for each problem."""
-    from guide.config import DEFAULT_CONTENT_DIR
-    from guide.content.checker import check_content
 
     folder = directory or Path(DEFAULT_CONTENT_DIR)
     problems = check_content(folder, lix_limit=lix_limit)
@@ -40,9 +43,6 @@ def content_check(directory: Path | None, lix_limit: float) -> None:
 @with_appcontext
 def content_sync(directory: Path | None) -> None:
     """Store every changed module as a new immutable version."""
-    from guide.content.loader import ContentError, load_library
-    from guide.extensions import db
-    from guide.services.versions import sync_module_versions
 
     try:
         library = load_library(directory or current_app.config["GUIDE_CONTENT_DIR"])

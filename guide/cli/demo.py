@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask, url_for
 from sqlalchemy import select
 
+from activation_codes.cards_pdf import write_cards_pdf
 from guide.extensions import db
 from guide.models import Card, CardBatch, CardStatus, Organisation, StaffRole, StaffUser
 from guide.models.base import utcnow
@@ -77,7 +78,6 @@ def create_demo(app: Flask) -> Iterator[str]:
 
 def _demo_cards(app: Flask, organisation: Organisation) -> Iterator[str]:
     """Keep a sheet of unused demo cards per guide, and print one code of each to try."""
-    from activation_codes.cards_pdf import write_cards_pdf
 
     session = db.session
     library = current_library()
@@ -95,7 +95,7 @@ def _demo_cards(app: Flask, organisation: Organisation) -> Iterator[str]:
             batch = issue_batch(session, BatchRequest(unit, guide, DEMO_CARDS_PER_GUIDE), utcnow())
             session.commit()
         else:
-            batch = session.get(CardBatch, unused.batch_id)
+            batch = session.get_one(CardBatch, unused.batch_id)
         assert batch is not None
         folder = Path(app.instance_path)
         folder.mkdir(parents=True, exist_ok=True)

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import click
 from flask import current_app
 
 from guide.cli.group import CommandGroup
+from guide.extensions import db
+from guide.models.base import utcnow
+from guide.services.library import current_library
+from scheduler.jobs import deliver_outbox, release_due
+from scheduler.runner import interval_of, run_blocking
 
 
 @click.group(cls=CommandGroup)
@@ -18,7 +24,6 @@ def scheduler() -> None:
 @scheduler.command("run")
 def scheduler_run() -> None:
     """Run release and delivery passes every GUIDE_SCHEDULER_INTERVAL seconds until stopped."""
-    from scheduler.runner import interval_of, run_blocking
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     run_blocking(
@@ -31,9 +36,6 @@ def scheduler_run() -> None:
 
 def parse_moment(value: str | None, zone: str) -> datetime:
     """Read an ISO 8601 moment; without a zone it is local time in `zone`."""
-    from zoneinfo import ZoneInfo
-
-    from guide.models.base import utcnow
 
     if value is None:
         return utcnow()
@@ -59,9 +61,6 @@ def parse_moment(value: str | None, zone: str) -> datetime:
 )
 def scheduler_tick(when: str | None) -> None:
     """Run one release pass and one delivery pass at the given moment and print the counts."""
-    from guide.extensions import db
-    from guide.services.library import current_library
-    from scheduler.jobs import deliver_outbox, release_due
 
     # Parsed here, not in an option callback: the app (and its time zone) exists only now.
     now = parse_moment(when, current_app.config["GUIDE_TIMEZONE"])

@@ -8,10 +8,13 @@ import click
 from flask import Flask, current_app, url_for
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
+from waitress import serve as waitress_serve
 
+from guide.cli.demo import create_demo
 from guide.extensions import db
 from guide.services.library import current_library
 from guide.services.versions import sync_module_versions
+from scheduler.runner import interval_of, start_in_background
 
 
 def prepare_service(app: Flask, host: str, port: int, demo: bool) -> Iterator[str]:
@@ -26,8 +29,6 @@ def prepare_service(app: Flask, host: str, port: int, demo: bool) -> Iterator[st
     yield f"Lots listens on {address}"
     yield f"Database: {app.config['SQLALCHEMY_DATABASE_URI']}"
     if demo:
-        from guide.cli.demo import create_demo
-
         app.config["GUIDE_DEMO"] = True
         yield from create_demo(app)
     if app.config["GUIDE_CAPTURE_MAIL"]:
@@ -42,7 +43,6 @@ def start_scheduler(app: Flask) -> Iterator[str]:
     if not app.config["GUIDE_RUN_SCHEDULER"]:
         yield "Scheduler: off here (GUIDE_RUN_SCHEDULER=0); run `guide scheduler run` beside it"
         return
-    from scheduler.runner import interval_of, start_in_background
 
     start_in_background(app)
     yield f"Scheduler: releases modules and sends e-mail every {interval_of(app)} s"
@@ -55,9 +55,6 @@ def start_scheduler(app: Flask) -> Iterator[str]:
 @with_appcontext
 def serve(host: str, port: int, demo: bool) -> None:
     """Run the web app (with the scheduler inside unless GUIDE_RUN_SCHEDULER=0)."""
-    from waitress import serve as waitress_serve
-
-    from guide.cli.serve import prepare_service
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     for line in prepare_service(app, host, port, demo):

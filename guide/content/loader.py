@@ -426,7 +426,8 @@ class _GuideReader:
         if "options" not in item:
             self.error(item.line, f"question '{question_id}' of type {kind.value} needs options")
             return []
-        options, seen = [], set()
+        options: list[Option] = []
+        seen: set[str] = set()
         for opt_line, raw in self._list(item["options"], item.line_of("options"), "'options'"):
             if not isinstance(raw, LineMap):
                 self.error(opt_line, "each option must be a mapping with id and text")
@@ -440,7 +441,8 @@ class _GuideReader:
 
     def _checkins(self, raw: Any) -> list[Checkin]:
         line = raw.line if isinstance(raw, LineList) else 1
-        checkins, seen = [], set()
+        checkins: list[Checkin] = []
+        seen: set[str] = set()
         for item_line, item in self._list(raw, line, "'checkins'"):
             if not isinstance(item, LineMap):
                 self.error(item_line, "each check-in must be a mapping")
@@ -565,7 +567,7 @@ class _GuideReader:
 
         modules = []
         for module_id, (data, text, raw) in originals.items():
-            path = str(folder / f"{module_id}.md")
+            module_path = str(folder / f"{module_id}.md")
             texts = {self.languages[0]: text}
             raws = [raw]
             for language, tdata, ttext, traw in translations.pop(module_id, []):
@@ -581,7 +583,7 @@ class _GuideReader:
                     )
                 texts[language] = ttext
                 raws.append(traw)
-            module = self._module(guide_id, data, texts, path)
+            module = self._module(guide_id, data, texts, module_path)
             if module is None:
                 continue
             digest = hashlib.sha256("\x00".join(raws).encode("utf-8")).hexdigest()
@@ -647,6 +649,7 @@ class _GuideReader:
         if ("phase" in data) == ("phases" in data):
             self.error(data.line, "a module needs either 'phase' or 'phases'", path)
             return None
+        phases: tuple[str, ...]
         if "phase" in data:
             phases = (str(data["phase"]),)
             phase_line = data.line_of("phase")

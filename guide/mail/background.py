@@ -25,6 +25,7 @@ from flask.wrappers import Response
 from sqlalchemy import inspect
 
 from guide.extensions import db
+from guide.mail.delivery import send_now
 from guide.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,6 @@ class BackgroundSender:
                 self._queue.task_done()
 
     def _send(self, message_id: int) -> None:
-        from guide.mail.delivery import send_now
 
         # An app context is enough: links are built from GUIDE_BASE_URL (guide/urls.py).
         with self.app.app_context():

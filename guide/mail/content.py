@@ -9,17 +9,18 @@ from typing import Any
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from guide.content.render import render_markdown, render_plain
 from guide.models import CheckinInstance, Enrolment, OutboxMessage, Relative, Release
+from guide.models.base import DbSession
 from guide.services.library import current_library
 from guide.services.local_facts import local_values
 from guide.services.login import create_login_token, login_link_lifetime, mail_link_lifetime
 
 
 def _login_url(
-    session: Session,
+    session: DbSession,
     relative: Relative,
     now: datetime,
     requested: bool,
@@ -30,7 +31,7 @@ def _login_url(
     return url_for("public.login_with_token", token=token, _external=True)
 
 
-def prefetch(session: Session, messages: Iterable[OutboxMessage]) -> list[object]:
+def prefetch(session: DbSession, messages: Iterable[OutboxMessage]) -> list[object]:
     """Load what rendering `messages` will read: a query per table, not several per message.
 
     The builders below find the rows in the session's identity map. That map holds
@@ -64,7 +65,7 @@ def prefetch(session: Session, messages: Iterable[OutboxMessage]) -> list[object
 
 
 def context_for(
-    session: Session, message: OutboxMessage, relative: Relative | None, now: datetime
+    session: DbSession, message: OutboxMessage, relative: Relative | None, now: datetime
 ) -> dict[str, Any]:
     """Return the subject and template context for one outbox message."""
     builders = {
@@ -78,7 +79,7 @@ def context_for(
 
 
 def _welcome(
-    session: Session, message: OutboxMessage, relative: Relative | None, now: datetime
+    session: DbSession, message: OutboxMessage, relative: Relative | None, now: datetime
 ) -> dict[str, Any]:
     assert relative is not None
     enrolment = session.get(Enrolment, message.payload["enrolment_id"])
@@ -95,7 +96,7 @@ def _welcome(
 
 
 def _card_used(
-    session: Session, message: OutboxMessage, relative: Relative | None, now: datetime
+    session: DbSession, message: OutboxMessage, relative: Relative | None, now: datetime
 ) -> dict[str, Any]:
     """Tell the address's owner that a card was used with it; the link attaches the guide.
 
@@ -117,7 +118,7 @@ def _card_used(
 
 
 def _login(
-    session: Session, message: OutboxMessage, relative: Relative | None, now: datetime
+    session: DbSession, message: OutboxMessage, relative: Relative | None, now: datetime
 ) -> dict[str, Any]:
     assert relative is not None
     minutes = current_app.config["GUIDE_LOGIN_LINK_MINUTES"]
@@ -135,7 +136,7 @@ def _module_item(release: Release, language: str) -> dict[str, str]:
 
 
 def _notice(
-    session: Session, message: OutboxMessage, relative: Relative | None, now: datetime
+    session: DbSession, message: OutboxMessage, relative: Relative | None, now: datetime
 ) -> dict[str, Any]:
     assert relative is not None
     enrolment = session.get(Enrolment, message.enrolment_id)
@@ -181,7 +182,7 @@ def _has_checkin(guide: Any, instance: CheckinInstance) -> bool:
 
 
 def _alert(
-    session: Session, message: OutboxMessage, relative: Relative | None, now: datetime
+    session: DbSession, message: OutboxMessage, relative: Relative | None, now: datetime
 ) -> dict[str, Any]:
     # Sent to staff: no personal details, only a link to the queue.
     return {

@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_mail import Message
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, select, update
 
+from guide.mail.content import prefetch
 from guide.mail.outbox import UNRENDERABLE, claim_due
 from guide.mail.render import build_message
 from guide.mail.smtp import (
@@ -23,7 +23,7 @@ from guide.mail.smtp import (
     smtp_connection,
 )
 from guide.models import CapturedMail, OutboxMessage, Relative
-from guide.models.base import utcnow
+from guide.models.base import DbSession, utcnow
 from guide.version import code_release
 
 log = logging.getLogger(__name__)
@@ -51,11 +51,12 @@ class Delivery:
 
 def retry_delay(attempts: int) -> timedelta:
     """Wait longer after each failure: 1, 2, 4 … minutes, at most six hours."""
-    return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_RETRY)
+    delay: timedelta = min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_RETRY)
+    return delay
 
 
 def deliver_due(
-    session: Session, now: datetime, limit: int = 200, worker: str | None = None
+    session: DbSession, now: datetime, limit: int = 200, worker: str | None = None
 ) -> Delivery:
     """Claim up to `limit` due messages and send them over one SMTP connection."""
     worker = worker or f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
@@ -65,7 +66,7 @@ def deliver_due(
     return _send_claimed(session, messages, now)
 
 
-def send_now(session: Session, message: OutboxMessage, now: datetime | None = None) -> bool:
+def send_now(session: DbSession, message: OutboxMessage, now: datetime | None = None) -> bool:
     """Send one message at once; when it fails, the delivery pass retries it later."""
     now = now or utcnow()
     worker = f"now:{uuid.uuid4().hex[:8]}"
@@ -81,8 +82,7 @@ def send_now(session: Session, message: OutboxMessage, now: datetime | None = No
     return _send_claimed(session, [message], now).sent == 1
 
 
-def _send_claimed(session: Session, messages: list[OutboxMessage], now: datetime) -> Delivery:
-    from guide.mail.content import prefetch
+def _send_claimed(session: DbSession, messages: list[OutboxMessage], now: datetime) -> Delivery:
 
     outcomes: Counter[str] = Counter()
     # Read every claimed row, and what rendering them needs, in a few queries.
@@ -121,7 +121,9 @@ def _send_claimed(session: Session, messages: list[OutboxMessage], now: datetime
     )
 
 
-def _capture(session: Session, rendered: list[tuple[int, Message]], now: datetime) -> Counter[str]:
+def _capture(
+    session: DbSession, rendered: list[tuple[int, Message]], now: datetime
+) -> Counter[str]:
     """Keep the mails in the database instead of sending them (no MAIL_SERVER set)."""
     for _, mail_message in rendered:
         session.add(
@@ -146,7 +148,7 @@ def _capture(session: Session, rendered: list[tuple[int, Message]], now: datetim
 
 
 def _send_over_smtp(
-    session: Session, rendered: list[tuple[int, Message]], now: datetime
+    session: DbSession, rendered: list[tuple[int, Message]], now: datetime
 ) -> Counter[str]:
     """Send the batch over one SMTP connection, marking each message as it goes.
 
@@ -180,13 +182,15 @@ def _send_over_smtp(
     return outcomes
 
 
-def _mark_sent(session: Session, message_ids: list[int], now: datetime) -> None:
+def _mark_sent(session: DbSession, message_ids: list[int], now: datetime) -> None:
     """Mark messages sent and commit that at once, on a connection of its own.
 
     Committing the session for each message would expire every object it holds; this
     is one UPDATE and one COMMIT, so marking each message as it goes stays cheap.
     """
-    with session.get_bind().begin() as connection:
+    engine = session.get_bind()
+    assert isinstance(engine, Engine), "the app binds its session to an engine"
+    with engine.begin() as connection:
         connection.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(message_ids))
@@ -196,7 +200,7 @@ def _mark_sent(session: Session, message_ids: list[int], now: datetime) -> None:
         )
 
 
-def _set_aside_unrenderable(session: Session, message_id: int, now: datetime) -> None:
+def _set_aside_unrenderable(session: DbSession, message_id: int, now: datetime) -> None:
     """Keep a message that could not be rendered until different code runs.
 
     Retrying it like a 451 would fail the same way at every pass, fill the log and
@@ -210,7 +214,7 @@ def _set_aside_unrenderable(session: Session, message_id: int, now: datetime) ->
     message.last_error = None  # the traceback is in the server log, not for the admin page
 
 
-def retry_unrenderable_after_release(session: Session, now: datetime) -> int:
+def retry_unrenderable_after_release(session: DbSession, now: datetime) -> int:
     """Put messages that could not be rendered by an earlier release back in the outbox."""
     result = session.execute(
         update(OutboxMessage)
@@ -226,7 +230,7 @@ def retry_unrenderable_after_release(session: Session, now: datetime) -> int:
 
 
 def _mark_failed(
-    session: Session, message_id: int, now: datetime, error: str, permanent: bool = False
+    session: DbSession, message_id: int, now: datetime, error: str, permanent: bool = False
 ) -> str:
     """Put a message back for a later attempt, or stop it for good; return its new status.
 

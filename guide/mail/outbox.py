@@ -6,10 +6,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
 
 from guide.models import OutboxMessage, Relative
-from guide.models.base import utcnow
+from guide.models.base import DbSession, utcnow
 
 # Kinds that concern the relative's own request: sent even when notices are paused.
 REQUESTED_KINDS = frozenset({"welcome", "login", "card_used"})
@@ -20,7 +19,7 @@ UNRENDERABLE = "unrenderable"
 
 
 def queue_message(
-    session: Session,
+    session: DbSession,
     kind: str,
     relative: Relative,
     key: str,
@@ -49,7 +48,7 @@ def queue_message(
 
 
 def queue_staff_message(
-    session: Session,
+    session: DbSession,
     kind: str,
     recipient_email: str,
     key: str,
@@ -75,7 +74,7 @@ def queue_staff_message(
     )
 
 
-def _queue_once(session: Session, message: OutboxMessage) -> OutboxMessage:
+def _queue_once(session: DbSession, message: OutboxMessage) -> OutboxMessage:
     """Add `message` unless one with its idempotency key exists: a second one is impossible."""
     existing = session.scalar(
         select(OutboxMessage).where(OutboxMessage.idempotency_key == message.idempotency_key)
@@ -87,7 +86,7 @@ def _queue_once(session: Session, message: OutboxMessage) -> OutboxMessage:
     return message
 
 
-def claim_due(session: Session, now: datetime, limit: int, worker: str) -> list[OutboxMessage]:
+def claim_due(session: DbSession, now: datetime, limit: int, worker: str) -> list[OutboxMessage]:
     """Claim pending messages that are due, and messages whose claim went stale.
 
     On PostgreSQL the claim uses FOR UPDATE SKIP LOCKED so several processes share

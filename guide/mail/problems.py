@@ -6,15 +6,15 @@ import re
 from datetime import datetime
 
 from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import Session
 
 from guide.mail.outbox import UNRENDERABLE
 from guide.models import Enrolment, OutboxMessage, Relative, StaffUser
+from guide.models.base import DbSession
 
 EMAIL_ADDRESS = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+)")
 
 
-def undelivered_messages(organisation_id: int | None) -> Select[tuple[OutboxMessage, Relative]]:
+def undelivered_messages(organisation_id: int | None) -> Select[OutboxMessage, Relative]:
     """Return a query for messages that failed or wait for a retry, newest first.
 
     With an organisation, only its messages: those about its enrolments, those (like
@@ -52,7 +52,7 @@ def masked_address(text: str) -> str:
     return EMAIL_ADDRESS.sub(r"\1•••@\2", text)
 
 
-def retry_message(session: Session, message: OutboxMessage, now: datetime) -> None:
+def retry_message(session: DbSession, message: OutboxMessage, now: datetime) -> None:
     """Try a message that could not be rendered again at the next delivery pass (an admin asked)."""
     if message.status != UNRENDERABLE:
         raise ValueError(f"outbox message {message.id} is {message.status}, not unrenderable")

@@ -9,10 +9,11 @@ from datetime import datetime
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale
 from flask_mail import Message
-from sqlalchemy.orm import Session
 
+from guide.mail.content import context_for
 from guide.mail.unsubscribe import unsubscribe_token
 from guide.models import OutboxMessage, Relative
+from guide.models.base import DbSession
 
 
 @dataclass(frozen=True)
@@ -23,9 +24,10 @@ class RenderedMail:
     headers: dict[str, str]
 
 
-def render_outbox_message(session: Session, message: OutboxMessage, now: datetime) -> RenderedMail:
+def render_outbox_message(
+    session: DbSession, message: OutboxMessage, now: datetime
+) -> RenderedMail:
     """Render a message from its templates `email/<kind>.txt` and `email/<kind>.html`."""
-    from guide.mail.content import context_for
 
     relative = session.get(Relative, message.relative_id) if message.relative_id else None
     language = relative.language if relative else "sv"
@@ -49,7 +51,7 @@ def message_id(message: OutboxMessage) -> str:
     return f"<{local}@{host}>"
 
 
-def build_message(session: Session, message: OutboxMessage, now: datetime) -> Message:
+def build_message(session: DbSession, message: OutboxMessage, now: datetime) -> Message:
     """Render an outbox message into a Flask-Mail message with our headers."""
     content = render_outbox_message(session, message, now)
     headers = dict(content.headers)

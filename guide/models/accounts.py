@@ -8,8 +8,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from guide.extensions import db
-from guide.models.base import UTCDateTime, utcnow
+from guide.models.base import Model, UTCDateTime, utcnow
 
 
 class StaffRole(StrEnum):
@@ -19,7 +18,7 @@ class StaffRole(StrEnum):
     ADMIN = "admin"
 
 
-class Organisation(db.Model):
+class Organisation(Model):
     """A tenant: a municipality, a region or an NGO."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -30,7 +29,7 @@ class Organisation(db.Model):
     units: Mapped[list[Unit]] = relationship(back_populates="organisation", order_by="Unit.name")
 
 
-class Unit(db.Model):
+class Unit(Model):
     """A team inside an organisation that hands out cards and follows up relatives."""
 
     __table_args__ = (UniqueConstraint("organisation_id", "slug"),)
@@ -45,7 +44,7 @@ class Unit(db.Model):
     organisation: Mapped[Organisation] = relationship(back_populates="units")
 
 
-class StaffUser(db.Model):
+class StaffUser(Model):
     """A staff member, organisation admin, editor or system admin."""
 
     __tablename__ = "staff_user"
@@ -74,7 +73,7 @@ class StaffUser(db.Model):
         return self.role in roles or self.role == StaffRole.ADMIN
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token for the JSON API; only its hash is stored.
 
     A relative's token from redeeming a card has `address_proved` false: it stops

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from sqlalchemy import DateTime, TypeDecorator
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Session, scoped_session
+
+# What services take: a session, or the app's scoped session (db.session) that stands for one.
+DbSession: TypeAlias = Session | scoped_session[Any]
 
 
 def utcnow() -> datetime:
@@ -31,3 +36,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+if TYPE_CHECKING:
+    # What db.Model is, as far as the type checker is concerned: Flask-SQLAlchemy builds
+    # it at run time from our declarative Base, which mypy cannot follow.
+    from guide.extensions import Base as Model
+else:
+    from guide.extensions import db
+
+    Model = db.Model

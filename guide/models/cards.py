@@ -8,9 +8,8 @@ from enum import StrEnum
 from sqlalchemy import Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from guide.extensions import db
 from guide.models.accounts import Organisation, StaffUser, Unit
-from guide.models.base import UTCDateTime, utcnow
+from guide.models.base import Model, UTCDateTime, utcnow
 
 
 class CardStatus(StrEnum):
@@ -20,7 +19,7 @@ class CardStatus(StrEnum):
     REVOKED = "revoked"
 
 
-class CardBatch(db.Model):
+class CardBatch(Model):
     __tablename__ = "card_batch"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -38,7 +37,7 @@ class CardBatch(db.Model):
     created_by: Mapped[StaffUser | None] = relationship()
 
 
-class Card(db.Model):
+class Card(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("card_batch.id"), index=True)

@@ -8,11 +8,10 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from guide.extensions import db
-from guide.models.base import UTCDateTime, utcnow
+from guide.models.base import Model, UTCDateTime, utcnow
 
 
-class ModuleVersion(db.Model):
+class ModuleVersion(Model):
     """One immutable published text of a module, keyed by its content hash.
 
     A release points at the version it released, so a relative always sees exactly
@@ -31,7 +30,7 @@ class ModuleVersion(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class LocalFactValue(db.Model):
+class LocalFactValue(Model):
     """An organisation's own value for a `{{ local.key }}` placeholder."""
 
     __tablename__ = "local_fact_value"

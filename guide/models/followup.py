@@ -7,12 +7,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from guide.extensions import db
-from guide.models.base import UTCDateTime, utcnow
+from guide.models.base import Model, UTCDateTime, utcnow
 from guide.models.journey import Enrolment
 
 
-class Alert(db.Model):
+class Alert(Model):
     """A relative the unit that issued the card should follow up."""
 
     __table_args__ = (Index("ix_alert_queue", "unit_id", "status", "priority"),)
@@ -38,7 +37,7 @@ class Alert(db.Model):
     )
 
 
-class AlertNote(db.Model):
+class AlertNote(Model):
     __tablename__ = "alert_note"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -49,7 +48,7 @@ class AlertNote(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class AuditLog(db.Model):
+class AuditLog(Model):
     """Every staff read of a relative's contact details, and other sensitive actions."""
 
     __tablename__ = "audit_log"

@@ -8,15 +8,14 @@ from typing import Any
 from sqlalchemy import JSON, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from guide.extensions import db
 from guide.models.accounts import Organisation, Unit
-from guide.models.base import UTCDateTime, utcnow
+from guide.models.base import Model, UTCDateTime, utcnow
 from guide.models.cards import Card
 from guide.models.content import ModuleVersion
 from guide.models.relatives import Relative
 
 
-class Enrolment(db.Model):
+class Enrolment(Model):
     """One relative in one guide, from one card. Due times are derived, never stored ahead."""
 
     __table_args__ = (Index("ix_enrolment_due", "status", "next_due_at"),)
@@ -58,7 +57,7 @@ class Enrolment(db.Model):
         return self.phase_visits[-1].phase
 
 
-class PhaseVisitRow(db.Model):
+class PhaseVisitRow(Model):
     __tablename__ = "phase_visit"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -68,7 +67,7 @@ class PhaseVisitRow(db.Model):
     reason: Mapped[str] = mapped_column(String(16), default="start")
 
 
-class Release(db.Model):
+class Release(Model):
     """A module made available to an enrolment; the unique key makes a second release impossible."""
 
     __table_args__ = (UniqueConstraint("enrolment_id", "module_id"),)
@@ -85,7 +84,7 @@ class Release(db.Model):
     version: Mapped[ModuleVersion] = relationship()
 
 
-class CheckinInstance(db.Model):
+class CheckinInstance(Model):
     """One opened occurrence of a check-in; unanswered ones expire when a newer one opens."""
 
     __tablename__ = "checkin_instance"
@@ -107,7 +106,7 @@ class CheckinInstance(db.Model):
         return self.answered_at is None and self.expired_at is None
 
 
-class NeedTick(db.Model):
+class NeedTick(Model):
     """'Ditt behov': a need the relative ticked after reading a module."""
 
     __tablename__ = "need_tick"
@@ -120,7 +119,7 @@ class NeedTick(db.Model):
     ticked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class Event(db.Model):
+class Event(Model):
     """Everything that happens to an enrolment, so its journey can be explained afterwards."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

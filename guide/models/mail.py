@@ -8,11 +8,10 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from guide.extensions import db
-from guide.models.base import UTCDateTime, utcnow
+from guide.models.base import Model, UTCDateTime, utcnow
 
 
-class CapturedMail(db.Model):
+class CapturedMail(Model):
     __tablename__ = "captured_mail"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -24,7 +23,7 @@ class CapturedMail(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """A message to send; the idempotency key makes a second message for the same thing impossible.
 
     The delivery pass claims pending rows whose `next_attempt_at` has come, renders and

@@ -8,8 +8,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from guide.extensions import db
-from guide.models.base import UTCDateTime, utcnow
+from guide.models.base import Model, UTCDateTime, utcnow
 
 
 class ConsentPurpose(StrEnum):
@@ -18,7 +17,7 @@ class ConsentPurpose(StrEnum):
     STATISTICS = "statistics"
 
 
-class Relative(db.Model):
+class Relative(Model):
     """A person who receives guidance; the e-mail address is the only required datum.
 
     A card proves a card, not an address. A redemption with an address that already
@@ -53,7 +52,7 @@ class Relative(db.Model):
         return bool(latest and latest[-1].granted)
 
 
-class Consent(db.Model):
+class Consent(Model):
     """One answer to one consent question, with the wording version it answered."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,7 +65,7 @@ class Consent(db.Model):
     relative: Mapped[Relative] = relationship(back_populates="consents")
 
 
-class LoginToken(db.Model):
+class LoginToken(Model):
     """A single-use login link; only the token's hash is stored.
 
     With `attach_relative_id` it is the link of a "a card was used with your address"
@@ -86,7 +85,7 @@ class LoginToken(db.Model):
     relative: Mapped[Relative] = relationship(foreign_keys=[relative_id])
 
 
-class LoginLinkRequest(db.Model):
+class LoginLinkRequest(Model):
     """One request for a login link, known address or not, kept for a day for the limit.
 
     Only a keyed hash of the address is kept, never the address itself. Writing one

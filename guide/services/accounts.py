@@ -12,10 +12,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, has_app_context
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
 from guide.errors import GuideError
 from guide.models import ApiToken, Organisation, StaffRole, StaffUser, Unit
+from guide.models.base import DbSession
 
 # Argon2id with the library's defaults (RFC 9106 low-memory profile): memory-hard.
 # GUIDE_ARGON2_* may change the cost (the tests lower it to stay fast).
@@ -139,7 +139,7 @@ def check_password_strength(password: str) -> None:
         raise AccountError.password_too_short(MIN_PASSWORD_LENGTH)
 
 
-def create_organisation(session: Session, slug: str, name: str) -> Organisation:
+def create_organisation(session: DbSession, slug: str, name: str) -> Organisation:
     if not SLUG.match(slug):
         raise AccountError.slug_invalid(slug)
     if session.scalar(select(Organisation).where(Organisation.slug == slug)):
@@ -150,7 +150,7 @@ def create_organisation(session: Session, slug: str, name: str) -> Organisation:
     return organisation
 
 
-def get_organisation(session: Session, slug: str) -> Organisation:
+def get_organisation(session: DbSession, slug: str) -> Organisation:
     organisation = session.scalar(select(Organisation).where(Organisation.slug == slug))
     if organisation is None:
         raise AccountError.no_organisation(slug)
@@ -158,7 +158,7 @@ def get_organisation(session: Session, slug: str) -> Organisation:
 
 
 def create_unit(
-    session: Session, organisation: Organisation, slug: str, name: str, contact: str = ""
+    session: DbSession, organisation: Organisation, slug: str, name: str, contact: str = ""
 ) -> Unit:
     if not SLUG.match(slug):
         raise AccountError.slug_invalid(slug)
@@ -173,7 +173,7 @@ def create_unit(
     return unit
 
 
-def get_unit(session: Session, organisation: Organisation, slug: str) -> Unit:
+def get_unit(session: DbSession, organisation: Organisation, slug: str) -> Unit:
     unit = session.scalar(
         select(Unit).where(Unit.organisation_id == organisation.id, Unit.slug == slug)
     )
@@ -183,7 +183,7 @@ def get_unit(session: Session, organisation: Organisation, slug: str) -> Unit:
 
 
 def create_staff(
-    session: Session,
+    session: DbSession,
     email: str,
     role: StaffRole,
     organisation: Organisation | None = None,
@@ -218,7 +218,7 @@ def hash_token(token: str) -> str:
 
 
 def issue_api_token(
-    session: Session,
+    session: DbSession,
     now: datetime,
     staff: StaffUser | None = None,
     relative_id: int | None = None,
@@ -254,7 +254,10 @@ def staff_token_lifetime() -> timedelta:
 
 
 def revoke_api_tokens(
-    session: Session, now: datetime, staff: StaffUser | None = None, relative_id: int | None = None
+    session: DbSession,
+    now: datetime,
+    staff: StaffUser | None = None,
+    relative_id: int | None = None,
 ) -> int:
     """Revoke every live API token of a staff member or a relative; return how many."""
     query = update(ApiToken).where(ApiToken.revoked_at.is_(None)).values(revoked_at=now)
@@ -267,7 +270,7 @@ def revoke_api_tokens(
     return session.execute(query).rowcount  # type: ignore[attr-defined, no-any-return]
 
 
-def deactivate_staff(session: Session, staff: StaffUser, now: datetime) -> None:
+def deactivate_staff(session: DbSession, staff: StaffUser, now: datetime) -> None:
     """Stop a staff account at once: no login, its sessions end, its API tokens stop."""
     if staff.deactivated_at is None:
         staff.deactivated_at = now

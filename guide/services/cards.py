@@ -8,14 +8,14 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
-from sqlalchemy import Select, false, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, false, insert, select
 
 from activation_codes.cards_pdf import PrintableCard
 from activation_codes.codes import generate_code, prefix_for
 from guide.content.model import Guide, Library
 from guide.errors import GuideError
 from guide.models import Card, CardBatch, CardStatus, StaffRole, StaffUser, Unit
+from guide.models.base import DbSession
 
 MAX_BATCH = 10_000
 INSERT_CHUNK = 1_000
@@ -62,7 +62,7 @@ class BatchRequest:
 
 
 def issue_batch(
-    session: Session,
+    session: DbSession,
     request: BatchRequest,
     now: datetime,
     issued_by: StaffUser | None = None,
@@ -108,7 +108,7 @@ def issue_batch(
     done = 0
     for start in range(0, len(rows), INSERT_CHUNK):
         chunk = rows[start : start + INSERT_CHUNK]
-        session.execute(Card.__table__.insert(), chunk)
+        session.execute(insert(Card), chunk)
         done += len(chunk)
         if progress:
             progress(done)
@@ -122,7 +122,7 @@ def cards_query(
     guide_id: str | None = None,
     batch_id: int | None = None,
     today: date | None = None,
-) -> Select[tuple[Card]]:
+) -> Select[Card]:
     """Return a query for an organisation's cards, newest first, filtered by status."""
     query = select(Card).where(Card.organisation_id == organisation_id)
     if unit_id is not None:
@@ -175,7 +175,7 @@ def scoped_cards_query(
     guide_id: str | None = None,
     batch_id: int | None = None,
     today: date | None = None,
-) -> Select[tuple[Card]]:
+) -> Select[Card]:
     """Return `cards_query` narrowed to the scope; asking for another unit gives nothing."""
     if scope.unit_id is not None:
         if unit_id is not None and unit_id != scope.unit_id:
@@ -184,7 +184,7 @@ def scoped_cards_query(
     return cards_query(scope.organisation_id, status, unit_id, guide_id, batch_id, today)
 
 
-def revoke_card(session: Session, card: Card, now: datetime) -> None:
+def revoke_card(session: DbSession, card: Card, now: datetime) -> None:
     """Revoke a card that has not been used; a used card stays with its relative."""
     if card.status == CardStatus.ACTIVATED:
         raise CardError.used(card.code)
@@ -212,7 +212,7 @@ def pdf_parts(batch: CardBatch) -> list[tuple[int, int, int]]:
 
 
 def printable_cards(
-    session: Session,
+    session: DbSession,
     library: Library,
     batch: CardBatch,
     offset: int = 0,

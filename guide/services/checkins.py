@@ -15,11 +15,11 @@ from itertools import takewhile
 from typing import Any, Literal
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
 from guide.content.model import Checkin, Guide, Library
 from guide.errors import GuideError
 from guide.models import Alert, CheckinInstance, Enrolment, Event, PhaseVisitRow, Relative
+from guide.models.base import DbSession
 from guide.services.answers import AnswerError, clean_answers
 from guide.services.followup import CRISIS_REASON, raise_alert
 from guide.services.journey import (
@@ -126,7 +126,7 @@ class CheckinOutcome:
 
 
 def checkin_for_relative(
-    session: Session, relative: Relative, instance_id: int, enrolment_id: int | None = None
+    session: DbSession, relative: Relative, instance_id: int, enrolment_id: int | None = None
 ) -> CheckinInstance:
     """Return one of the relative's own check-ins, or raise not_found (never someone else's)."""
     instance = session.get(CheckinInstance, instance_id)
@@ -155,7 +155,7 @@ def check_open(instance: CheckinInstance) -> None:
 
 
 def answer_checkin(
-    session: Session,
+    session: DbSession,
     library: Library,
     instance: CheckinInstance,
     raw_answers: Mapping[str, Any],
@@ -253,7 +253,7 @@ def answer_checkin(
 
 
 def _start_phase(
-    session: Session,
+    session: DbSession,
     guide: Guide,
     enrolment: Enrolment,
     phase_id: str,
@@ -291,7 +291,7 @@ def _start_phase(
 
 
 def checkin_outcome(
-    session: Session, library: Library, instance: CheckinInstance
+    session: DbSession, library: Library, instance: CheckinInstance
 ) -> CheckinOutcome:
     """Return what answering `instance` changed, read back from the enrolment's events."""
     if instance.answered_at is None:
@@ -311,7 +311,7 @@ def checkin_outcome(
 
 
 def _outcome_from(
-    session: Session, guide: Guide, instance: CheckinInstance, answered_event: Event
+    session: DbSession, guide: Guide, instance: CheckinInstance, answered_event: Event
 ) -> CheckinOutcome:
     """Translate the events written at the moment of the answer into the changes it made."""
     enrolment = instance.enrolment

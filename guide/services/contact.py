@@ -6,8 +6,6 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.orm import Session
-
 from guide.models import (
     Alert,
     Consent,
@@ -15,6 +13,7 @@ from guide.models import (
     Enrolment,
     Relative,
 )
+from guide.models.base import DbSession
 from guide.services.accounts import AccountError, normalise_email
 from guide.services.enrolment import CONSENT_VERSION
 from guide.services.followup import FollowupError, raise_alert
@@ -40,7 +39,7 @@ class ContactRequest:
 
 
 def request_contact(
-    session: Session,
+    session: DbSession,
     relative: Relative,
     enrolment: Enrolment | None,
     request: ContactRequest,
@@ -78,7 +77,7 @@ def request_contact(
     )
 
 
-def record_contact_consent(session: Session, relative: Relative, now: datetime) -> Consent:
+def record_contact_consent(session: DbSession, relative: Relative, now: datetime) -> Consent:
     """Record that the relative agrees to be contacted by staff, with the wording version."""
     consent = Consent(
         purpose=ConsentPurpose.CONTACT, version=CONSENT_VERSION, granted=True, recorded_at=now

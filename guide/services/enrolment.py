@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from activation_codes.codes import CodeError, parse
 from guide.content.model import Guide, Library
@@ -24,6 +23,7 @@ from guide.models import (
     PhaseVisitRow,
     Relative,
 )
+from guide.models.base import DbSession
 from guide.services.accounts import AccountError, normalise_email
 from guide.services.answers import AnswerError, clean_answers
 from guide.services.cards import guide_prefixes
@@ -99,7 +99,7 @@ class Redemption:
     timezone: str = "Europe/Stockholm"
 
 
-def find_redeemable_card(session: Session, library: Library, raw_code: str, today: Any) -> Card:
+def find_redeemable_card(session: DbSession, library: Library, raw_code: str, today: Any) -> Card:
     """Return the card for a typed code, or raise the RedemptionError that explains why not.
 
     The check symbol catches typing errors before any database lookup.
@@ -122,7 +122,7 @@ def find_redeemable_card(session: Session, library: Library, raw_code: str, toda
 
 
 def redeem_card(
-    session: Session, library: Library, request: Redemption, now: datetime, today: Any
+    session: DbSession, library: Library, request: Redemption, now: datetime, today: Any
 ) -> tuple[Enrolment, OutboxMessage | None]:
     """Enrol a relative with a card, release the opening module and queue the first e-mail.
 
@@ -207,7 +207,7 @@ def redeem_card(
 
 
 def _relative_for(
-    session: Session, email: str, language: str, now: datetime
+    session: DbSession, email: str, language: str, now: datetime
 ) -> tuple[Relative, Relative | None]:
     """Return the relative the new enrolment belongs to, and the account of `email` if any.
 
@@ -239,7 +239,7 @@ def _new_relative(email: str, pending: bool, language: str, now: datetime) -> Re
     return Relative(email=email, language=language, created_at=now)
 
 
-def attach_pending(session: Session, pending: Relative, account: Relative, now: datetime) -> None:
+def attach_pending(session: DbSession, pending: Relative, account: Relative, now: datetime) -> None:
     """Move a pending account's enrolments into the account whose address was just proved.
 
     The consents given with the card count where they are newer than the account's
@@ -274,7 +274,7 @@ def _latest_consent(relative: Relative, purpose: ConsentPurpose) -> Consent | No
 
 
 def _enrol(
-    session: Session,
+    session: DbSession,
     guide: Guide,
     card: Card,
     relative: Relative,

@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Select, and_, case, false, select
-from sqlalchemy.orm import Session
 
 from guide.errors import GuideError
 from guide.mail.outbox import queue_staff_message
@@ -29,6 +28,7 @@ from guide.models import (
     StaffRole,
     StaffUser,
 )
+from guide.models.base import DbSession
 from guide.services.journey import record_event
 
 Priority = Literal["normal", "urgent"]
@@ -116,7 +116,7 @@ class FollowupError(GuideError):
 
 
 def raise_alert(
-    session: Session,
+    session: DbSession,
     enrolment: Enrolment,
     *,
     priority: Priority,
@@ -196,7 +196,7 @@ def _join(
         alert.message = f"{alert.message}\n\n{message}" if alert.message else message
 
 
-def _queue_urgent_mail(session: Session, alert: Alert, now: datetime) -> list[OutboxMessage]:
+def _queue_urgent_mail(session: DbSession, alert: Alert, now: datetime) -> list[OutboxMessage]:
     """Tell the unit's staff (else the organisation's admins) that an urgent alert waits.
 
     The mail holds no personal details, only a link to the alert behind the login.
@@ -215,7 +215,7 @@ def _queue_urgent_mail(session: Session, alert: Alert, now: datetime) -> list[Ou
     ]
 
 
-def _unit_staff(session: Session, alert: Alert) -> Sequence[StaffUser]:
+def _unit_staff(session: DbSession, alert: Alert) -> Sequence[StaffUser]:
     in_unit = session.scalars(
         select(StaffUser)
         .where(
@@ -236,7 +236,7 @@ def _unit_staff(session: Session, alert: Alert) -> Sequence[StaffUser]:
     ).all()
 
 
-def urgent_mail(session: Session, alerts: Iterable[Alert]) -> list[OutboxMessage]:
+def urgent_mail(session: DbSession, alerts: Iterable[Alert]) -> list[OutboxMessage]:
     """Return the unsent urgent e-mails about `alerts`, for the caller to send at once."""
     messages: list[OutboxMessage] = []
     for alert in alerts:
@@ -273,9 +273,7 @@ def _visible_to(staff: StaffUser) -> ColumnElement[bool]:
     return and_(same_organisation, Alert.unit_id == staff.unit_id)
 
 
-def queue_query(
-    staff: StaffUser, statuses: Sequence[str] = ACTIVE_STATUSES
-) -> Select[tuple[Alert]]:
+def queue_query(staff: StaffUser, statuses: Sequence[str] = ACTIVE_STATUSES) -> Select[Alert]:
     """Return the alerts `staff` may work, urgent first and then the oldest first."""
     urgent_first = case((Alert.priority == "urgent", 0), else_=1)
     return (
@@ -285,7 +283,7 @@ def queue_query(
     )
 
 
-def alert_for_staff(session: Session, staff: StaffUser, alert_id: int) -> Alert:
+def alert_for_staff(session: DbSession, staff: StaffUser, alert_id: int) -> Alert:
     """Return an alert `staff` may see, or raise not_found: others' alerts do not exist."""
     alert = session.scalar(select(Alert).where(Alert.id == alert_id, _visible_to(staff)))
     if alert is None:
@@ -305,7 +303,7 @@ class ContactDetails:
 
 
 def contact_details(
-    session: Session, staff: StaffUser, alert: Alert, now: datetime
+    session: DbSession, staff: StaffUser, alert: Alert, now: datetime
 ) -> ContactDetails | None:
     """Return the relative's contact details for `staff`, logging the read; None without consent."""
     relative = alert.enrolment.relative
@@ -335,7 +333,7 @@ def contact_details(
 
 
 def mark_contacted(
-    session: Session, staff: StaffUser, alert: Alert, note: str, now: datetime
+    session: DbSession, staff: StaffUser, alert: Alert, note: str, now: datetime
 ) -> AlertNote:
     """Record that staff reached the relative; the first time sets the time to first contact."""
     if alert.status == CLOSED:
@@ -349,7 +347,7 @@ def mark_contacted(
 
 
 def close_alert(
-    session: Session, staff: StaffUser, alert: Alert, note: str, now: datetime
+    session: DbSession, staff: StaffUser, alert: Alert, note: str, now: datetime
 ) -> AlertNote:
     """Close an alert; a relative who needs more later gets a new one."""
     if alert.status == CLOSED:

@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from guide.content.model import Guide, Module
+from guide.mail.outbox import queue_message
 from guide.models import (
     CheckinInstance,
     Enrolment,
@@ -26,6 +26,7 @@ from guide.models import (
     PhaseVisitRow,
     Release,
 )
+from guide.models.base import DbSession
 from guide.services.versions import module_texts
 from scheduler.planner import EnrolmentState, PhaseVisit, Plan, plan
 
@@ -64,14 +65,14 @@ def state_of(enrolment: Enrolment) -> EnrolmentState:
 
 
 def record_event(
-    session: Session, enrolment: Enrolment, kind: str, at: datetime, **data: Any
+    session: DbSession, enrolment: Enrolment, kind: str, at: datetime, **data: Any
 ) -> Event:
     event = Event(enrolment_id=enrolment.id, kind=kind, at=at, data=data)
     session.add(event)
     return event
 
 
-def published_version(session: Session, module: Module) -> ModuleVersion:
+def published_version(session: DbSession, module: Module) -> ModuleVersion:
     """Return the stored version of the module as it is now, storing it if it is new."""
     query = select(ModuleVersion).where(
         ModuleVersion.guide_id == module.guide,
@@ -96,7 +97,7 @@ def published_version(session: Session, module: Module) -> ModuleVersion:
 
 
 def release_module(
-    session: Session,
+    session: DbSession,
     enrolment: Enrolment,
     module: Module,
     now: datetime,
@@ -120,7 +121,7 @@ def release_module(
 
 
 def open_checkin(
-    session: Session, enrolment: Enrolment, checkin_id: str, due_at: datetime, now: datetime
+    session: DbSession, enrolment: Enrolment, checkin_id: str, due_at: datetime, now: datetime
 ) -> CheckinInstance:
     """Open a check-in occurrence; an older unanswered one of the same check-in expires."""
     older = session.scalars(
@@ -156,7 +157,7 @@ class Advance:
 
 
 def advance_enrolment(
-    session: Session, guide: Guide, enrolment: Enrolment, now: datetime, notify: bool = True
+    session: DbSession, guide: Guide, enrolment: Enrolment, now: datetime, notify: bool = True
 ) -> Advance:
     """Apply everything due for the enrolment at `now` and store when the next thing is due.
 
@@ -189,14 +190,13 @@ def advance_enrolment(
 
 
 def queue_notice(
-    session: Session,
+    session: DbSession,
     enrolment: Enrolment,
     releases: list[Release],
     checkins: list[CheckinInstance],
     now: datetime,
 ) -> OutboxMessage | None:
     """Put one notice about new modules and check-ins in the outbox (never twice), due at `now`."""
-    from guide.mail.outbox import queue_message
 
     if not releases and not checkins:
         return None

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from guide.models import LocalFactValue
+from guide.models.base import DbSession
 
 
-def local_values(session: Session, organisation_id: int) -> dict[str, str]:
+def local_values(session: DbSession, organisation_id: int) -> dict[str, str]:
     """Return key -> value for the facts the organisation has filled in."""
     rows = session.execute(
         select(LocalFactValue.key, LocalFactValue.value).where(

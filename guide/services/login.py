@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
 
 from guide.errors import GuideError
 from guide.mail.outbox import queue_message
@@ -21,7 +20,9 @@ from guide.models import (
     Relative,
     StaffUser,
 )
+from guide.models.base import DbSession
 from guide.services.accounts import AccountError, hash_token, normalise_email
+from guide.services.enrolment import attach_pending
 
 # secrets.token_urlsafe(32) gives 43 characters; anything else is not a token of ours.
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,128}")
@@ -56,7 +57,7 @@ class LoginLinkError(GuideError):
 
 
 def create_login_token(
-    session_: Session,
+    session_: DbSession,
     relative: Relative,
     now: datetime,
     lifetime: timedelta,
@@ -80,7 +81,7 @@ def create_login_token(
     return token
 
 
-def use_login_token(session_: Session, token: str, now: datetime) -> Relative:
+def use_login_token(session_: DbSession, token: str, now: datetime) -> Relative:
     """Spend a login token and return its relative; a token works exactly once.
 
     The link came by e-mail, so using it proves the address; a link from "a card was
@@ -107,15 +108,13 @@ def use_login_token(session_: Session, token: str, now: datetime) -> Relative:
     if relative.email_proved_at is None:
         relative.email_proved_at = now
     if row.attach_relative_id is not None:
-        from guide.services.enrolment import attach_pending
-
         pending = session_.get(Relative, row.attach_relative_id)
         if pending is not None:
             attach_pending(session_, pending, relative, now)
     return relative
 
 
-def login_token_attaches(session_: Session, token: str) -> bool:
+def login_token_attaches(session_: DbSession, token: str) -> bool:
     """Return whether a usable login link would also attach a pending account (for its page)."""
     if not is_token_shaped(token):
         return False
@@ -132,7 +131,7 @@ def is_token_shaped(token: str) -> bool:
 LOGIN_LINK_LIMITS = ((3, timedelta(minutes=15)), (10, timedelta(days=1)))
 
 
-def request_login_link(session_: Session, raw_email: str, now: datetime) -> OutboxMessage | None:
+def request_login_link(session_: DbSession, raw_email: str, now: datetime) -> OutboxMessage | None:
     """Queue a login-link mail for the address if it has an account and is under its limit.
 
     The caller answers the same whatever happens here (202, "if the address is
@@ -179,7 +178,7 @@ def request_login_link(session_: Session, raw_email: str, now: datetime) -> Outb
     return message
 
 
-def _rehearse_queueing(session_: Session, email: str, now: datetime) -> None:
+def _rehearse_queueing(session_: DbSession, email: str, now: datetime) -> None:
     """Run what `queue_message` runs for a login link; the caller rolls it back."""
     key = f"login:rehearsal:{now.timestamp()}"
     session_.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))

@@ -12,11 +12,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from guide.content.model import Guide, Module
 from guide.errors import GuideError
 from guide.models import Enrolment, NeedTick
+from guide.models.base import DbSession
 from guide.services.journey import record_event
 
 
@@ -48,7 +48,7 @@ def readable_module(guide: Guide, enrolment: Enrolment, module_id: str) -> Modul
 
 
 def tick_needs(
-    session: Session,
+    session: DbSession,
     guide: Guide,
     enrolment: Enrolment,
     module_id: str,
@@ -80,7 +80,7 @@ def need_text(guide: Guide, module_id: str, need_id: str, language: str) -> str:
     return need_id
 
 
-def ticked_needs(session: Session, enrolment: Enrolment, module_id: str) -> list[str]:
+def ticked_needs(session: DbSession, enrolment: Enrolment, module_id: str) -> list[str]:
     """Return the ids of the needs the enrolment has ticked for a module, oldest first."""
     return list(
         session.scalars(
@@ -92,7 +92,7 @@ def ticked_needs(session: Session, enrolment: Enrolment, module_id: str) -> list
 
 
 def _insert_once(
-    session: Session, enrolment_id: int, module_id: str, need_id: str, now: datetime
+    session: DbSession, enrolment_id: int, module_id: str, need_id: str, now: datetime
 ) -> None:
     # Two submits at once (a double click) must neither fail nor count twice; the unique
     # key decides, and the database skips the second row instead of raising.

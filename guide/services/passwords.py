@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import current_app, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy.orm import Session
 
 from guide.models import StaffUser
+from guide.models.base import DbSession
 
 LINK_DAYS = 7
 
@@ -24,7 +24,7 @@ def password_link(account: StaffUser) -> str:
     return url_for("staff.set_password", token=password_token(account), _external=True)
 
 
-def account_for_password_token(session: Session, token: str) -> StaffUser | None:
+def account_for_password_token(session: DbSession, token: str) -> StaffUser | None:
     """Return the account a password link is for, or None if it is wrong, used or too old."""
     try:
         data = _serializer().loads(token, max_age=LINK_DAYS * 24 * 3600)

@@ -9,11 +9,11 @@ from typing import Any
 from flask import abort, url_for
 from markupsafe import Markup
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from guide.content.model import Guide, Library
 from guide.content.render import render_markdown
 from guide.models import CheckinInstance, Enrolment, ModuleVersion, Relative, Release
+from guide.models.base import DbSession
 from guide.services.journey import state_of
 from guide.services.local_facts import local_values
 from scheduler.planner import plan
@@ -73,11 +73,11 @@ def _item_json(item: ModuleItem) -> dict[str, Any]:
 
 def version_text(version: ModuleVersion, language: str) -> dict[str, Any]:
     texts = version.texts
-    return texts.get(language) or next(iter(texts.values()))
+    return dict(texts.get(language) or next(iter(texts.values())))
 
 
 def journey_summary(
-    session: Session, library: Library, enrolment: Enrolment, now: datetime
+    session: DbSession, library: Library, enrolment: Enrolment, now: datetime
 ) -> JourneySummary:
     """Return the relative's view of one enrolment at `now`."""
     guide = library.guide(enrolment.guide_id)
@@ -143,7 +143,7 @@ def _unique(items: list[ModuleItem]) -> list[ModuleItem]:
     return result
 
 
-def enrolments_of(session: Session, relative: Relative) -> list[Enrolment]:
+def enrolments_of(session: DbSession, relative: Relative) -> list[Enrolment]:
     return list(
         session.scalars(
             select(Enrolment)
@@ -153,7 +153,7 @@ def enrolments_of(session: Session, relative: Relative) -> list[Enrolment]:
     )
 
 
-def enrolment_of(session: Session, relative: Relative, enrolment_id: int) -> Enrolment:
+def enrolment_of(session: DbSession, relative: Relative, enrolment_id: int) -> Enrolment:
     """Return one of the relative's own enrolments, or 404 (never someone else's)."""
     enrolment = session.get(Enrolment, enrolment_id)
     if enrolment is None or enrolment.relative_id != relative.id:
@@ -173,7 +173,7 @@ class ModulePage:
 
 
 def module_page(
-    session: Session,
+    session: DbSession,
     library: Library,
     enrolment: Enrolment,
     module_id: str,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from guide.content.model import Library, Module
 from guide.models import ModuleVersion
+from guide.models.base import DbSession
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ def module_texts(module: Module) -> dict[str, dict[str, object]]:
     }
 
 
-def sync_module_versions(session: Session, library: Library) -> SyncReport:
+def sync_module_versions(session: DbSession, library: Library) -> SyncReport:
     """Add a version for every module whose content hash is not stored yet; never change one."""
     existing = {
         (guide, module, digest)
@@ -59,7 +59,7 @@ def sync_module_versions(session: Session, library: Library) -> SyncReport:
     return SyncReport(tuple(created), unchanged)
 
 
-def current_version(session: Session, module: Module) -> ModuleVersion | None:
+def current_version(session: DbSession, module: Module) -> ModuleVersion | None:
     """Return the stored version matching the module as it is in the library now."""
     return session.scalar(
         select(ModuleVersion).where(

@@ -16,6 +16,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -76,7 +77,7 @@ def _id_arg(name: str) -> int | None:
 
 @bp.get("/kort")
 @staff_required(*CARD_ROLES)
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     staff: StaffUser = g.staff
     scope = _scope(staff)
     today = local_today(utcnow())
@@ -115,7 +116,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.route("/kort/nya", methods=["GET", "POST"])
 @staff_required(*CARD_ROLES)
-def issue():  # type: ignore[no-untyped-def]
+def issue() -> ResponseReturnValue:
     staff: StaffUser = g.staff
     _scope(staff)
     units = _units_of(staff)
@@ -171,7 +172,7 @@ def _own_batch(batch_id: int) -> CardBatch:
 
 @bp.get("/omgang/<int:batch_id>")
 @staff_required(*CARD_ROLES)
-def batch(batch_id: int):  # type: ignore[no-untyped-def]
+def batch(batch_id: int) -> ResponseReturnValue:
     found = _own_batch(batch_id)
     guide = current_library().guide(found.guide_id)
     return render_template("staff/batch.html", batch=found, guide=guide, parts=pdf_parts(found))
@@ -179,7 +180,7 @@ def batch(batch_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/omgang/<int:batch_id>.pdf")
 @staff_required(*CARD_ROLES)
-def batch_pdf(batch_id: int):  # type: ignore[no-untyped-def]
+def batch_pdf(batch_id: int) -> ResponseReturnValue:
     found = _own_batch(batch_id)
     parts = pdf_parts(found)
     part = request.args.get("del", 1, type=int)
@@ -202,7 +203,7 @@ def batch_pdf(batch_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/kort/<int:card_id>/sparra")
 @staff_required(*CARD_ROLES)
-def revoke(card_id: int):  # type: ignore[no-untyped-def]
+def revoke(card_id: int) -> ResponseReturnValue:
     card = db.session.get(Card, card_id)
     if card is None or not _scope(g.staff).holds(card.organisation_id, card.unit_id):
         abort(404, _("Kortet finns inte."))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from guide.content.model import Question, QuestionType
 from guide.extensions import db
@@ -31,7 +32,7 @@ bp = Blueprint("checkins", __name__, url_prefix="/min-guide")
 
 @bp.route("/<int:enrolment_id>/fragor/<int:instance_id>", methods=["GET", "POST"])
 @relative_required
-def answer(enrolment_id: int, instance_id: int):  # type: ignore[no-untyped-def]
+def answer(enrolment_id: int, instance_id: int) -> ResponseReturnValue:
     """Show an open check-in and take its answers; every question may be left empty."""
     enrolment = enrolment_of(db.session, g.relative, enrolment_id)
     library = current_library()
@@ -90,7 +91,7 @@ def _send_urgent_mail(alert_ids: tuple[int, ...]) -> None:
 
 @bp.get("/<int:enrolment_id>/fragor/<int:instance_id>/tack")
 @relative_required
-def answered(enrolment_id: int, instance_id: int):  # type: ignore[no-untyped-def]
+def answered(enrolment_id: int, instance_id: int) -> ResponseReturnValue:
     """Thank the relative and show what the answers changed; the crisis text comes first."""
     enrolment = enrolment_of(db.session, g.relative, enrolment_id)
     library = current_library()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from guide.extensions import db, limiter
 from guide.models import ConsentPurpose, Enrolment
@@ -21,7 +22,7 @@ bp = Blueprint("contact", __name__, url_prefix="/min-guide")
 @bp.route("/kontakta-mig", methods=["GET", "POST"])
 @relative_required
 @limiter.limit("10 per hour", methods=["POST"])
-def form():  # type: ignore[no-untyped-def]
+def form() -> ResponseReturnValue:
     """Ask the unit that issued the card to get in touch; ask for consent first if needed."""
     relative = g.relative
     enrolments = enrolments_of(db.session, relative)
@@ -76,6 +77,6 @@ def _chosen_enrolment(enrolments: list[Enrolment], wanted: int | None) -> Enrolm
 
 @bp.get("/kontakta-mig/skickat")
 @relative_required
-def sent():  # type: ignore[no-untyped-def]
+def sent() -> ResponseReturnValue:
     """Confirm that the request reached the unit."""
     return render_template("relative/contact_sent.html")

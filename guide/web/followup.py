@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from guide.extensions import db
@@ -33,7 +34,7 @@ def _own_alert(alert_id: int) -> Alert:
 
 @bp.get("/")
 @staff_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
-def queue():  # type: ignore[no-untyped-def]
+def queue() -> ResponseReturnValue:
     """List the alerts to follow up, urgent first and then the oldest."""
     staff: StaffUser = g.staff
     show_closed = request.args.get("visa") == "stangda"
@@ -49,7 +50,7 @@ def queue():  # type: ignore[no-untyped-def]
 
 @bp.get("/<int:alert_id>")
 @staff_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
-def alert(alert_id: int):  # type: ignore[no-untyped-def]
+def alert(alert_id: int) -> ResponseReturnValue:
     """Show one alert; contact details only with consent, and the read is logged."""
     found = _own_alert(alert_id)
     details = contact_details(db.session, g.staff, found, utcnow())
@@ -71,7 +72,7 @@ def alert(alert_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/<int:alert_id>/kontaktad")
 @staff_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
-def contacted(alert_id: int):  # type: ignore[no-untyped-def]
+def contacted(alert_id: int) -> ResponseReturnValue:
     """Record that staff reached the relative, with a note."""
     found = _own_alert(alert_id)
     back_to(url_for(".alert", alert_id=found.id))
@@ -83,7 +84,7 @@ def contacted(alert_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/<int:alert_id>/stang")
 @staff_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
-def close(alert_id: int):  # type: ignore[no-untyped-def]
+def close(alert_id: int) -> ResponseReturnValue:
     """Close the alert and go back to the queue."""
     found = _own_alert(alert_id)
     back_to(url_for(".alert", alert_id=found.id))

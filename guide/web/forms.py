@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from types import TracebackType
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
@@ -32,17 +32,33 @@ def answers_from_form(
 class FieldErrors(dict[str, str]):
     """The errors of one form submission by field name: what the page shows beside each field."""
 
-    @contextmanager
-    def collect(self, prefix: str = "") -> Iterator[None]:
+    def collect(self, prefix: str = "") -> _Collect:
         """Show a domain error about one of the form's fields at that field.
 
         Any other error goes on to the page handler (guide.web.errors), which shows
-        its sentence; the session is rolled back either way.
+        its sentence. The session is rolled back either way.
         """
-        try:
-            yield
-        except GuideError as error:
-            if error.field is None:
-                raise
+        return _Collect(self, prefix)
+
+
+class _Collect:
+    """The context manager of FieldErrors.collect: it swallows only errors about a field."""
+
+    def __init__(self, errors: FieldErrors, prefix: str) -> None:
+        self.errors = errors
+        self.prefix = prefix
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool:
+        if isinstance(error, GuideError) and error.field is not None:
             db.session.rollback()
-            self[f"{prefix}{error.field}"] = error.message
+            self.errors[f"{self.prefix}{error.field}"] = error.message
+            return True
+        return False

@@ -19,13 +19,13 @@ def localtime(value: datetime | None, pattern: str = "d MMMM yyyy 'kl.' HH:mm") 
     """Format an aware datetime in the service's time zone, the Swedish way."""
     if value is None:
         return ""
-    return format_datetime(value, pattern)
+    return str(format_datetime(value, pattern))
 
 
 def localdate(value: datetime | None) -> str:
     if value is None:
         return ""
-    return format_date(value, "d MMMM yyyy")
+    return str(format_date(value, "d MMMM yyyy"))
 
 
 def crisis_text_for(guide: Guide) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from guide.extensions import db
@@ -19,12 +20,12 @@ def only_when_captured_in_demo() -> None:
 
 
 @bp.get("/")
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     mails = db.session.scalars(select(CapturedMail).order_by(CapturedMail.id.desc()).limit(200))
     return render_template("inbox/list.html", mails=list(mails))
 
 
 @bp.get("/<int:mail_id>")
-def show(mail_id: int):  # type: ignore[no-untyped-def]
+def show(mail_id: int) -> ResponseReturnValue:
     mail = db.session.get(CapturedMail, mail_id) or abort(404, f"Meddelande {mail_id} finns inte.")
     return render_template("inbox/show.html", mail=mail)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, g, render_template
+from flask.typing import ResponseReturnValue
 
 from guide.extensions import db
 from guide.models.base import utcnow
@@ -15,7 +16,7 @@ bp = Blueprint("journey", __name__, url_prefix="/min-guide")
 
 @bp.get("/")
 @relative_required
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     now = utcnow()
     library = current_library()
     summaries = [
@@ -31,7 +32,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.get("/<int:enrolment_id>/<module_id>")
 @relative_required
-def module(enrolment_id: int, module_id: str):  # type: ignore[no-untyped-def]
+def module(enrolment_id: int, module_id: str) -> ResponseReturnValue:
     enrolment = enrolment_of(db.session, g.relative, enrolment_id)
     library = current_library()
     page = module_page(db.session, library, enrolment, module_id, utcnow())

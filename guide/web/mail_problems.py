@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -19,7 +20,7 @@ SHOWN = 200
 
 @bp.get("/")
 @staff_required(StaffRole.ORG_ADMIN)
-def problems():  # type: ignore[no-untyped-def]
+def problems() -> ResponseReturnValue:
     """List the organisation's failed and retrying messages, never their contents."""
     query = undelivered_messages(_organisation_seen())
     rows = db.session.execute(query.limit(SHOWN)).all()
@@ -40,7 +41,7 @@ def problems():  # type: ignore[no-untyped-def]
 
 @bp.post("/<int:message_id>/forsok-igen")
 @staff_required(StaffRole.ORG_ADMIN)
-def retry(message_id: int):  # type: ignore[no-untyped-def]
+def retry(message_id: int) -> ResponseReturnValue:
     """Send a message that could not be rendered again at the next delivery pass."""
     query = undelivered_messages(_organisation_seen()).where(
         OutboxMessage.id == message_id, OutboxMessage.status == UNRENDERABLE

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from guide.extensions import db
@@ -19,7 +20,7 @@ bp = Blueprint("needs", __name__, url_prefix="/min-guide")
 
 @bp.post("/<int:enrolment_id>/<module_id>/behov")
 @relative_required
-def tick(enrolment_id: int, module_id: str):  # type: ignore[no-untyped-def]
+def tick(enrolment_id: int, module_id: str) -> ResponseReturnValue:
     """Tick 'Ditt behov' under a module."""
     enrolment = enrolment_of(db.session, g.relative, enrolment_id)
     guide = current_library().guide(enrolment.guide_id)

@@ -17,7 +17,9 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from werkzeug.wrappers import Response
 
 from guide.extensions import db, limiter
 from guide.mail.background import send_after_request
@@ -48,7 +50,7 @@ bp = Blueprint("public", __name__)
 REDEMPTION_LIMIT = "10 per minute;30 per hour"
 
 
-def _failed(response: Any) -> bool:
+def _failed(response: Response) -> bool:
     return response.status_code >= 400
 
 
@@ -66,7 +68,7 @@ def _code_key() -> str:
 
 
 @bp.get("/")
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     return render_template("public/index.html", guides=current_library().guides.values())
 
 
@@ -78,7 +80,7 @@ def index():  # type: ignore[no-untyped-def]
 @limiter.shared_limit(
     REDEMPTION_LIMIT, "redeem-code", methods=["POST"], key_func=_code_key, deduct_when=_failed
 )
-def activate():  # type: ignore[no-untyped-def]
+def activate() -> ResponseReturnValue:
     """Step 1: the code. The check symbol catches typing errors before any lookup."""
     code = request.values.get("kod") or request.form.get("code") or ""
     errors = FieldErrors()
@@ -98,7 +100,7 @@ def _pending_activation() -> dict[str, Any]:
 
 
 @bp.route("/aktivera/fragor", methods=["GET", "POST"])
-def activate_questions():  # type: ignore[no-untyped-def]
+def activate_questions() -> ResponseReturnValue:
     """Step 2: the guide's profile questions; every one may be skipped."""
     pending = _pending_activation()
     guide = current_library().guide(pending["guide"])
@@ -131,7 +133,7 @@ def activate_questions():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/aktivera/samtycke", methods=["GET", "POST"])
-def activate_consent():  # type: ignore[no-untyped-def]
+def activate_consent() -> ResponseReturnValue:
     """Step 3: e-mail and consents, each its own checkbox; then the relative is enrolled."""
     pending = _pending_activation()
     guide = current_library().guide(pending["guide"])
@@ -190,7 +192,7 @@ def _language() -> str:
 
 @bp.route("/logga-in", methods=["GET", "POST"])
 @limiter.limit("10 per hour", methods=["POST"])
-def login():  # type: ignore[no-untyped-def]
+def login() -> ResponseReturnValue:
     """Ask for a login link. The answer is the same whether or not the address is known."""
     if request.method == "POST":
         message = request_login_link(db.session, request.form.get("email", ""), utcnow())
@@ -201,7 +203,7 @@ def login():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/logga-in/<token>")
-def login_with_token(token: str):  # type: ignore[no-untyped-def]
+def login_with_token(token: str) -> ResponseReturnValue:
     # A button, not an automatic login: mail scanners that open links must not spend them.
     return render_template(
         "public/login_confirm.html", token=token, attaches=login_token_attaches(db.session, token)
@@ -209,7 +211,7 @@ def login_with_token(token: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/logga-in/<token>")
-def login_with_token_confirm(token: str):  # type: ignore[no-untyped-def]
+def login_with_token_confirm(token: str) -> ResponseReturnValue:
     errors = FieldErrors()
     with errors.collect():
         relative = use_login_token(db.session, token, utcnow())
@@ -220,7 +222,7 @@ def login_with_token_confirm(token: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/logga-ut")
-def logout():  # type: ignore[no-untyped-def]
+def logout() -> ResponseReturnValue:
     log_out(utcnow())
     flash(_("Du är utloggad."), "info")
     return redirect(url_for("public.index"))
@@ -230,14 +232,14 @@ def logout():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/avregistrera/<token>")
-def unsubscribe_page(token: str):  # type: ignore[no-untyped-def]
+def unsubscribe_page(token: str) -> ResponseReturnValue:
     if relative_for_unsubscribe(token) is None:
         abort(404)
     return render_template("public/unsubscribe.html", token=token, done=False)
 
 
 @bp.post("/avregistrera/<token>")
-def unsubscribe(token: str):  # type: ignore[no-untyped-def]
+def unsubscribe(token: str) -> ResponseReturnValue:
     """One-click unsubscribe (RFC 8058): works without logging in and without a form token."""
     relative_id = relative_for_unsubscribe(token)
     relative = db.session.get(Relative, relative_id) if relative_id else None

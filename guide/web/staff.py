@@ -16,10 +16,12 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
+from werkzeug.wrappers import Response
 
 from guide.extensions import db, limiter
 from guide.models import StaffUser
@@ -102,7 +104,7 @@ def _remember_device(response: Any, email: str) -> None:
     )
 
 
-def _login_failed(response: Any) -> bool:
+def _login_failed(response: Response) -> bool:
     return response.status_code >= 400
 
 
@@ -121,7 +123,7 @@ def _login_failed(response: Any) -> bool:
     deduct_when=_login_failed,
     exempt_when=_known_device,
 )
-def login():  # type: ignore[no-untyped-def]
+def login() -> ResponseReturnValue:
     """Log in with e-mail and password; failed attempts are throttled (see the limits above)."""
     error = None
     if request.method == "POST":
@@ -150,13 +152,13 @@ def login():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/logga-ut")
-def logout():  # type: ignore[no-untyped-def]
+def logout() -> ResponseReturnValue:
     log_out(utcnow())
     return redirect(url_for("staff.login"))
 
 
 @bp.route("/losenord/<token>", methods=["GET", "POST"])
-def set_password(token: str):  # type: ignore[no-untyped-def]
+def set_password(token: str) -> ResponseReturnValue:
     """Set a password from a one-time link printed by `guide staff create`."""
     account = account_for_password_token(db.session, token)
     if account is None or not account.active:
