@@ -39,6 +39,7 @@ from guide.content.model import (
     Text,
     When,
 )
+from guide.content.references import References, answer_id, check_references
 from guide.content.yamlsource import LineList, LineMap, YamlProblem, parse_yaml
 
 Severity = Literal["error", "warning"]
@@ -226,10 +227,8 @@ class _GuideReader:
         self.languages: tuple[str, ...] = ("sv",)
         self.phase_ids: set[str] = set()
         self.questions: dict[str, Question] = {}
-        # References to check once everything is read: (path, line, kind, target, context)
-        self.module_refs: list[tuple[str, int, str]] = []
-        self.target_refs: list[tuple[str, int, str]] = []
-        self.when_refs: list[tuple[str, int, LineMap | Any, str]] = []
+        # References to check once everything is read (guide.content.references).
+        self.references = References()
 
     # -- reporting -----------------------------------------------------------------
 
@@ -260,7 +259,11 @@ class _GuideReader:
         profile = self._questions(data.get("profile") or LineList(), "profile")
         checkins = self._checkins(data.get("checkins") or LineList())
         modules = self._modules(guide_id)
-        self._check_references(guide_id, phases, modules)
+        released_by = check_references(
+            self.references, self.path, phases, modules, self.questions, self.error
+        )
+        for module_id, places in released_by.items():
+            self.result.releases_by_rule.setdefault((guide_id, module_id), []).extend(places)
         crisis = self._text(data, "crisis") if "crisis" in data else None
         sensitive = data.get("sensitive", False)
         if not isinstance(sensitive, bool):
@@ -434,7 +437,7 @@ class _GuideReader:
                 continue
             if not _check_fields(raw, OPTION_FIELDS, "an option", self.path, self.problems):
                 continue
-            option_id = _answer_id(raw["id"])
+            option_id = answer_id(raw["id"])
             if self._unique(seen, option_id, raw.line_of("id"), f"option of '{question_id}'"):
                 options.append(Option(option_id, self._text(raw, "text")))
         return options
@@ -462,7 +465,7 @@ class _GuideReader:
                     item.line, f"check-in '{checkin_id}' with after: phase_start needs 'phase'"
                 )
             if phase is not None:
-                self.target_refs.append((self.path, item.line_of("phase"), f"phase:{phase}"))
+                self.references.targets.append((self.path, item.line_of("phase"), f"phase:{phase}"))
             first = self._duration(item, "first")
             every = self._duration(item, "every") if "every" in item else None
             questions = self._questions(item["questions"], f"check-in '{checkin_id}'")
@@ -492,7 +495,9 @@ class _GuideReader:
                 continue
             if not _check_fields(item, RULE_FIELDS, "a rule", self.path, self.problems):
                 continue
-            self.when_refs.append((self.path, item.line_of("when"), item["when"], "rule"))
+            self.references.conditions.append(
+                (self.path, item.line_of("when"), item["when"], "rule")
+            )
             actions = []
             for action_line, raw_action in self._list(item["then"], item.line_of("then"), "'then'"):
                 action = self._action(raw_action, action_line)
@@ -507,13 +512,13 @@ class _GuideReader:
             return None
         ((name, value),) = raw.items()
         if name == "release":
-            self.module_refs.append((self.path, line, str(value)))
+            self.references.modules.append((self.path, line, str(value)))
             return ReleaseModule(str(value))
         if name == "set_phase":
-            self.target_refs.append((self.path, line, f"phase:{value}"))
+            self.references.targets.append((self.path, line, f"phase:{value}"))
             return SetPhase(str(value))
         if name == "mute":
-            self.target_refs.append((self.path, line, f"any:{value}"))
+            self.references.targets.append((self.path, line, f"any:{value}"))
             return Mute(str(value))
         if name == "crisis":
             if value is not True:
@@ -671,7 +676,7 @@ class _GuideReader:
             self.error(data.line_of("order"), "'order' must be a whole number", path)
             order = 0
         if "when" in data:
-            self.when_refs.append((path, data.line_of("when"), data["when"], "module"))
+            self.references.conditions.append((path, data.line_of("when"), data["when"], "module"))
         needs = []
         seen: set[str] = set()
         for need_id in texts[self.languages[0]].needs:
@@ -726,94 +731,6 @@ class _GuideReader:
             return None
         return ReleaseSpec(after=after, anchor=anchor)  # type: ignore[arg-type]
 
-    # -- references ----------------------------------------------------------------
-
-    def _check_references(self, guide_id: str, phases: list[Phase], modules: list[Module]) -> None:
-        module_ids = {m.id for m in modules}
-        for path, line, target in self.module_refs:
-            if target not in module_ids:
-                self.error(line, f"the rule releases unknown module '{target}'", path)
-            else:
-                self.result.releases_by_rule.setdefault((guide_id, target), []).append((path, line))
-        for path, line, ref in self.target_refs:
-            kind, _, target = ref.partition(":")
-            if kind == "phase" and target not in self.phase_ids:
-                self.error(line, f"unknown phase '{target}'", path)
-            if kind == "any" and target not in self.phase_ids and target not in module_ids:
-                self.error(
-                    line, f"mute names '{target}', which is neither a module nor a phase", path
-                )
-        for path, line, raw, _ in self.when_refs:
-            self._check_when(raw, line, path)
-        self._check_phase_loops(phases)
-
-    def _check_when(self, raw: Any, line: int, path: str) -> None:
-        if not isinstance(raw, LineMap) or not raw:
-            self.error(line, "'when' must map question ids to values", path)
-            return
-        for question_id, expected in raw.items():
-            field_line = raw.line_of(question_id)
-            question = self.questions.get(str(question_id))
-            if question is None:
-                self.error(
-                    field_line, f"the condition names unknown question '{question_id}'", path
-                )
-                continue
-            if question.type is QuestionType.TEXT:
-                self.error(
-                    field_line,
-                    f"a condition cannot test the free-text question '{question_id}'",
-                    path,
-                )
-                continue
-            if isinstance(expected, LineMap):
-                bad = set(expected) - {"lte", "gte"}
-                if bad or question.type is not QuestionType.SCALE:
-                    self.error(
-                        field_line,
-                        f"lte/gte only apply to scale questions, not '{question_id}'",
-                        path,
-                    )
-                    continue
-                if not all(isinstance(v, int) for v in expected.values()):
-                    self.error(field_line, "lte and gte take whole numbers 1 to 5", path)
-                    continue
-                if expected.get("gte", 1) > expected.get("lte", 5):
-                    self.error(field_line, f"the condition on '{question_id}' can never hold", path)
-                continue
-            values = expected if isinstance(expected, list) else [expected]
-            if not values:
-                self.error(field_line, f"the condition on '{question_id}' lists no values", path)
-            for value in values:
-                if _answer_id(value) not in question.option_ids:
-                    allowed = ", ".join(question.option_ids)
-                    self.error(
-                        field_line,
-                        f"question '{question_id}' has no option '{_answer_id(value)}' "
-                        f"(options: {allowed})",
-                        path,
-                    )
-
-    def _check_phase_loops(self, phases: list[Phase]) -> None:
-        by_id = {p.id: p for p in phases}
-        for start in phases:
-            seen, current = {start.id}, start
-            while current.next and current.next in by_id:
-                current = by_id[current.next]
-                if current.id in seen:
-                    self.error(1, f"phases that end by themselves loop back to '{start.id}'")
-                    return
-                seen.add(current.id)
-
-
-def _answer_id(value: Any) -> str:
-    """Spell an option as a string; YAML reads yes/no as booleans."""
-    if value is True:
-        return "yes"
-    if value is False:
-        return "no"
-    return str(value)
-
 
 def _when(raw: Any) -> When:
     """Build a When from a raw mapping; its problems are reported by _check_when."""
@@ -827,7 +744,7 @@ def _when(raw: Any) -> When:
             )
         else:
             values = expected if isinstance(expected, list) else [expected]
-            conditions.append(Condition(str(question_id), tuple(_answer_id(v) for v in values)))
+            conditions.append(Condition(str(question_id), tuple(answer_id(v) for v in values)))
     return When(tuple(conditions))
 
 

@@ -19,6 +19,7 @@ PURE_MODULES = [
     "guide.content.model",
     "guide.content.yamlsource",
     "guide.content.loader",
+    "guide.content.references",
     "guide.content.checker",
     "guide.content.readability",
     "guide.content.render",
