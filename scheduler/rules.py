@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 from types import MappingProxyType
-from typing import Literal
 
 from guide.content.model import (
+    Action,
     Answers,
     Checkin,
     Guide,
@@ -22,38 +22,8 @@ from guide.content.model import (
     ReleaseModule,
     SetPhase,
     ShowCrisis,
-    Text,
 )
 from scheduler.planner import EnrolmentState, PhaseVisit
-
-
-@dataclass(frozen=True)
-class ModuleReleased:
-    module: str
-
-
-@dataclass(frozen=True)
-class PhaseChanged:
-    phase: str
-
-
-@dataclass(frozen=True)
-class TargetMuted:
-    target: str  # a module id or a phase id
-
-
-@dataclass(frozen=True)
-class AlertRaised:
-    priority: Literal["normal", "urgent"]
-    reason: Text
-
-
-@dataclass(frozen=True)
-class CrisisShown:
-    """The guide's crisis text is shown at once; an urgent alert goes with it."""
-
-
-Effect = ModuleReleased | PhaseChanged | TargetMuted | AlertRaised | CrisisShown
 
 
 @dataclass(frozen=True)
@@ -61,11 +31,11 @@ class Answered:
     """The enrolment after an answer, and what the answer's rules changed, in order."""
 
     state: EnrolmentState
-    effects: tuple[Effect, ...]
+    effects: tuple[Action, ...]  # the rules' actions that took effect, in order
 
     @property
     def crisis(self) -> bool:
-        return any(isinstance(effect, CrisisShown) for effect in self.effects)
+        return any(isinstance(effect, ShowCrisis) for effect in self.effects)
 
 
 def rule_context(state: EnrolmentState, checkin: Checkin, answers: Answers) -> Answers:
@@ -97,7 +67,7 @@ def answer_checkin(
     given = dict(answers)
     context = rule_context(state, checkin, given)
     state = replace(state, answers={**state.answers, **given})
-    effects: list[Effect] = []
+    effects: list[Action] = []
     for rule in checkin.rules:
         if not rule.when.holds(context):
             continue
@@ -111,19 +81,19 @@ def answer_checkin(
                         and module_id not in state.muted
                     ):
                         state = replace(state, released=state.released | {module_id})
-                        effects.append(ModuleReleased(module_id))
+                        effects.append(action)
                 case SetPhase(phase=phase_id):
                     # Already there: keep the visit so its schedule does not restart.
                     if guide.has_phase(phase_id) and state.current_visit.phase != phase_id:
                         visit = PhaseVisit(phase_id, now)
                         state = replace(state, phase_history=(*state.phase_history, visit))
-                        effects.append(PhaseChanged(phase_id))
+                        effects.append(action)
                 case Mute(target=target):
                     if target not in state.muted:
                         state = replace(state, muted=state.muted | {target})
-                        effects.append(TargetMuted(target))
-                case RaiseAlert(priority=priority, reason=reason):
-                    effects.append(AlertRaised(priority, reason))
+                        effects.append(action)
+                case RaiseAlert():
+                    effects.append(action)
                 case ShowCrisis():
-                    effects.append(CrisisShown())
+                    effects.append(action)
     return Answered(state, tuple(effects))

@@ -13,14 +13,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal, NamedTuple
 
-from guide.content.model import Answers, Checkin, Guide
+from guide.content.model import (
+    Answers,
+    Checkin,
+    Guide,
+    Mute,
+    RaiseAlert,
+    ReleaseModule,
+    SetPhase,
+    ShowCrisis,
+)
 from scheduler.planner import EnrolmentState, Plan, apply_plan, plan
 from scheduler.rules import (
-    AlertRaised,
-    CrisisShown,
-    ModuleReleased,
-    PhaseChanged,
-    TargetMuted,
     answer_checkin,
 )
 
@@ -103,14 +107,14 @@ def _answer_checkin(
     events.append(JourneyEvent(moment, "answer", checkin.id))
     for effect in answered.effects:
         match effect:
-            case ModuleReleased(module=module_id):
+            case ReleaseModule(module=module_id):
                 events.append(JourneyEvent(moment, "release", module_id))
-            case PhaseChanged(phase=phase_id):
+            case SetPhase(phase=phase_id):
                 events.append(JourneyEvent(moment, "phase", phase_id))
-            case TargetMuted(target=target):
+            case Mute(target=target):
                 events.append(JourneyEvent(moment, "mute", target))
-            case AlertRaised():
+            case RaiseAlert():
                 events.append(JourneyEvent(moment, "alert", checkin.id))
-            case CrisisShown():
+            case ShowCrisis():
                 events.append(JourneyEvent(moment, "crisis", checkin.id))
     return answered.state

@@ -84,6 +84,7 @@ def enrol(
         when,
         local_today(when),
     )
+    db.session.commit()
     return enrolment
 
 

@@ -14,17 +14,17 @@ from guide.extensions import db, limiter
 from guide.mail.background import send_after_request
 from guide.models import ConsentPurpose
 from guide.models.base import utcnow
+from guide.rate_limits import REDEMPTION_LIMIT, code_key, failed
 from guide.services.accounts import issue_api_token
 from guide.services.cards import local_today
 from guide.services.enrolment import Redemption, redeem_card
 from guide.services.library import current_library
 from guide.services.reading import journey_summary
-from guide.web.public import REDEMPTION_LIMIT, _code_key, _failed
 
 
 @api.post("/activations")
-@limiter.shared_limit(REDEMPTION_LIMIT, "redeem-client", deduct_when=_failed)
-@limiter.shared_limit(REDEMPTION_LIMIT, "redeem-code", key_func=_code_key, deduct_when=_failed)
+@limiter.shared_limit(REDEMPTION_LIMIT, "redeem-client", deduct_when=failed)
+@limiter.shared_limit(REDEMPTION_LIMIT, "redeem-code", key_func=code_key, deduct_when=failed)
 def create_activation() -> ResponseReturnValue:
     """Redeem a card; the answer is the same whether or not the address has an account."""
     body = parse_body(ActivationBody)

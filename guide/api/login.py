@@ -16,9 +16,9 @@ from guide.api.tokens import bearer_token
 from guide.extensions import db, limiter
 from guide.mail.background import send_after_request
 from guide.models.base import utcnow
+from guide.rate_limits import failed
 from guide.services.accounts import RELATIVE_TOKEN_LIFETIME, issue_api_token
 from guide.services.login import request_login_link, use_login_token
-from guide.web.public import _failed
 
 
 @api.post("/auth/login-link")
@@ -32,7 +32,7 @@ def login_link() -> ResponseReturnValue:
 
 
 @api.post("/auth/token")
-@limiter.limit("20 per hour", deduct_when=_failed)
+@limiter.limit("20 per hour", deduct_when=failed)
 def exchange_token() -> ResponseReturnValue:
     body = parse_body(TokenBody)
     now = utcnow()

@@ -10,6 +10,7 @@ from guide.extensions import db
 from guide.models import StaffRole, StaffUser
 from guide.models.base import utcnow
 from guide.services.accounts import (
+    address_key,
     create_organisation,
     create_staff,
     create_unit,
@@ -112,7 +113,7 @@ def staff_deactivate(email: str) -> None:
 
 def _staff_account(email: str) -> StaffUser:
 
-    account = db.session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
+    account = db.session.scalar(select(StaffUser).where(StaffUser.email == address_key(email)))
     if account is None:
         raise click.ClickException(f"There is no staff account {email}.")
     return account

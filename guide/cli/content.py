@@ -49,6 +49,7 @@ def content_sync(directory: Path | None) -> None:
     except ContentError as error:
         raise click.ClickException(str(error)) from None
     report = sync_module_versions(db.session, library)
+    db.session.commit()
     for name in report.created:
         click.echo(f"new version: {name}")
     click.echo(f"{len(report.created)} new version(s), {report.unchanged} unchanged")

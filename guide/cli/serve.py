@@ -21,6 +21,7 @@ def prepare_service(app: Flask, host: str, port: int, demo: bool) -> Iterator[st
     """Bring the database up to date and say where the service listens."""
     upgrade()
     sync_module_versions(db.session, current_library())
+    db.session.commit()
     address = f"http://{host}:{port}"
     if host in ("0.0.0.0", "::"):
         address = f"http://localhost:{port}"

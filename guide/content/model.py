@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Literal
+from typing import ClassVar, Literal
 
 # An answer as stored and compared: a choice or yes_no is its option id ("yes"/"no"
 # for yes_no), a scale is an int 1..5, a text is a str, a multi is a frozenset of ids.
@@ -157,22 +157,26 @@ class When:
 
 @dataclass(frozen=True)
 class ReleaseModule:
+    kind: ClassVar[Literal["release"]] = "release"
     module: str
 
 
 @dataclass(frozen=True)
 class SetPhase:
+    kind: ClassVar[Literal["phase"]] = "phase"
     phase: str
 
 
 @dataclass(frozen=True)
 class RaiseAlert:
+    kind: ClassVar[Literal["alert"]] = "alert"
     priority: Literal["normal", "urgent"]
     reason: Text
 
 
 @dataclass(frozen=True)
 class Mute:
+    kind: ClassVar[Literal["mute"]] = "mute"
     target: str  # a module id or a phase id
 
 
@@ -180,7 +184,11 @@ class Mute:
 class ShowCrisis:
     """Show the guide's crisis text at once and raise an urgent alert."""
 
+    kind: ClassVar[Literal["crisis"]] = "crisis"
 
+
+# What a rule does. The same words name what an answer changed: the rules return the
+# actions that took effect, and the API lists them by `kind`.
 Action = ReleaseModule | SetPhase | RaiseAlert | Mute | ShowCrisis
 
 

@@ -118,6 +118,14 @@ def normalise_email(raw: str) -> str:
     return checked.normalized.lower()
 
 
+def address_key(raw: str) -> str:
+    """Return the form to look up, count or limit an address by, valid or not; never raise."""
+    try:
+        return normalise_email(raw)
+    except AccountError:
+        return raw.strip().lower()[:320]
+
+
 def hash_password(password: str) -> str:
     return _hasher().hash(password)
 

@@ -16,7 +16,16 @@ from typing import Any, Literal
 
 from sqlalchemy import select, update
 
-from guide.content.model import Checkin, Guide, Library
+from guide.content.model import (
+    Checkin,
+    Guide,
+    Library,
+    Mute,
+    RaiseAlert,
+    ReleaseModule,
+    SetPhase,
+    ShowCrisis,
+)
 from guide.errors import GuideError
 from guide.models import Alert, CheckinInstance, Enrolment, Event, PhaseVisitRow, Relative
 from guide.models.base import DbSession
@@ -67,6 +76,8 @@ class CheckinError(GuideError):
         return cls("answers_invalid", error.message, 400, field=error.field)
 
 
+# The actions' own kinds ("release", "phase", "mute", "alert", "crisis"), and "checkin"
+# for a check-in that opened as a consequence.
 ChangeKind = Literal["release", "phase", "mute", "alert", "crisis", "checkin"]
 
 
@@ -207,14 +218,14 @@ def answer_checkin(
     fired = rules.answer_checkin(guide, before, checkin, decode_answers(answers), now)
     for effect in fired.effects:
         match effect:
-            case rules.ModuleReleased(module=module_id):
+            case ReleaseModule(module=module_id):
                 release_module(session, enrolment, guide.module(module_id), now, reason="rule")
-            case rules.PhaseChanged(phase=phase_id):
+            case SetPhase(phase=phase_id):
                 _start_phase(session, guide, enrolment, phase_id, instance, now)
-            case rules.TargetMuted(target=target):
+            case Mute(target=target):
                 enrolment.muted = [*(enrolment.muted or []), target]
                 record_event(session, enrolment, "muted", now, target=target, instance=instance.id)
-            case rules.AlertRaised(priority=priority, reason=reason):
+            case RaiseAlert(priority=priority, reason=reason):
                 raise_alert(
                     session,
                     enrolment,
@@ -225,7 +236,7 @@ def answer_checkin(
                     checkin=checkin.id,
                     instance=instance.id,
                 )
-            case rules.CrisisShown():
+            case ShowCrisis():
                 record_event(
                     session,
                     enrolment,
@@ -336,15 +347,21 @@ def _outcome_from(
         match event.kind:
             case "released":
                 changes.append(
-                    Change("release", data["module"], _module_title(enrolment, data["module"]))
+                    Change(
+                        ReleaseModule.kind, data["module"], _module_title(enrolment, data["module"])
+                    )
                 )
             case "phase_changed":
                 changes.append(
-                    Change("phase", data["phase"], _phase_title(guide, data["phase"], language))
+                    Change(
+                        SetPhase.kind, data["phase"], _phase_title(guide, data["phase"], language)
+                    )
                 )
             case "muted":
                 changes.append(
-                    Change("mute", data["target"], _target_title(guide, data["target"], language))
+                    Change(
+                        Mute.kind, data["target"], _target_title(guide, data["target"], language)
+                    )
                 )
             case "checkin_opened":
                 changes.append(
@@ -354,12 +371,12 @@ def _outcome_from(
                 )
             case "crisis_shown":
                 crisis_text = crisis_text_of(guide, language)
-                changes.append(Change("crisis", data.get("checkin", ""), crisis_text))
+                changes.append(Change(ShowCrisis.kind, data.get("checkin", ""), crisis_text))
             case "alert_raised" if data["alert"] not in alerts_seen:
                 alerts_seen.add(data["alert"])
                 alert = session.get(Alert, data["alert"])
                 priority = alert.priority if alert is not None else data.get("priority", "normal")
-                changes.append(Change("alert", str(data["alert"]), priority))
+                changes.append(Change(RaiseAlert.kind, str(data["alert"]), priority))
     return CheckinOutcome(instance, tuple(changes), crisis_text)
 
 

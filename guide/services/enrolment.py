@@ -199,7 +199,7 @@ def redeem_card(
                 now=now,
             )
         enrolment.notified_phase = enrolment.current_phase
-        session.commit()
+        session.flush()  # a second enrolment of the card fails here, not in the caller's commit
     except IntegrityError:
         session.rollback()
         raise RedemptionError.used(card.code) from None

@@ -21,7 +21,7 @@ from guide.models import (
     StaffUser,
 )
 from guide.models.base import DbSession
-from guide.services.accounts import AccountError, hash_token, normalise_email
+from guide.services.accounts import address_key, hash_token
 from guide.services.enrolment import attach_pending
 
 # secrets.token_urlsafe(32) gives 43 characters; anything else is not a token of ours.
@@ -138,10 +138,7 @@ def request_login_link(session_: DbSession, raw_email: str, now: datetime) -> Ou
     ours, a link is on its way"), so neither an unknown address nor the limit
     shows; and the work is the same too: every request is counted, known or not.
     """
-    try:
-        email = normalise_email(raw_email)
-    except AccountError:
-        email = raw_email.strip().lower()[:320]
+    email = address_key(raw_email)
     digest = _address_hash(email)
     over_limit = False
     for most, period in LOGIN_LINK_LIMITS:

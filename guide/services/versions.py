@@ -55,7 +55,7 @@ def sync_module_versions(session: DbSession, library: Library) -> SyncReport:
                 )
             )
             created.append(f"{guide.id}/{module.id}")
-    session.commit()
+    session.flush()
     return SyncReport(tuple(created), unchanged)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import (
@@ -19,13 +18,13 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from werkzeug.wrappers import Response
 
 from guide.extensions import db, limiter
 from guide.mail.background import send_after_request
 from guide.mail.unsubscribe import relative_for_unsubscribe
 from guide.models import ConsentPurpose, Relative
 from guide.models.base import utcnow
+from guide.rate_limits import REDEMPTION_LIMIT, code_key, failed
 from guide.services.answers import clean_answers
 from guide.services.cards import local_today
 from guide.services.enrolment import (
@@ -46,26 +45,6 @@ from guide.web.sessions import log_in_relative, log_out
 
 bp = Blueprint("public", __name__)
 
-# Only failed attempts count: a relative who types right is never slowed down.
-REDEMPTION_LIMIT = "10 per minute;30 per hour"
-
-
-def _failed(response: Response) -> bool:
-    return response.status_code >= 400
-
-
-def _code_key() -> str:
-    """Limit attempts on one code too, whoever makes them."""
-    raw = request.form.get("code") or ""
-    if not raw and request.is_json:
-        try:
-            body = json.loads(request.get_data(cache=True))
-        except (ValueError, RecursionError):
-            body = None
-        code = body.get("code") if isinstance(body, dict) else None
-        raw = code if isinstance(code, str) else ""
-    return "code:" + "".join(raw.split()).upper().replace("-", "")[:32]
-
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
@@ -76,9 +55,9 @@ def index() -> ResponseReturnValue:
 
 
 @bp.route("/aktivera", methods=["GET", "POST"])
-@limiter.shared_limit(REDEMPTION_LIMIT, "redeem-client", methods=["POST"], deduct_when=_failed)
+@limiter.shared_limit(REDEMPTION_LIMIT, "redeem-client", methods=["POST"], deduct_when=failed)
 @limiter.shared_limit(
-    REDEMPTION_LIMIT, "redeem-code", methods=["POST"], key_func=_code_key, deduct_when=_failed
+    REDEMPTION_LIMIT, "redeem-code", methods=["POST"], key_func=code_key, deduct_when=failed
 )
 def activate() -> ResponseReturnValue:
     """Step 1: the code. The check symbol catches typing errors before any lookup."""
@@ -159,6 +138,7 @@ def activate_consent() -> ResponseReturnValue:
                 now,
                 local_today(now),
             )
+            db.session.commit()
             session.pop("activation", None)
             send_after_request(first_mail)
             # The card proved the card, not the address: this session sees the new

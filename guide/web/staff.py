@@ -21,14 +21,15 @@ from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
-from werkzeug.wrappers import Response
 
 from guide.extensions import db, limiter
 from guide.models import StaffUser
 from guide.models.base import utcnow
+from guide.rate_limits import failed
 from guide.security import same_origin_path
 from guide.services.accounts import (
     AccountError,
+    address_key,
     check_password_strength,
     hash_password,
     verify_password,
@@ -60,7 +61,7 @@ DEVICE_COOKIE_DAYS = 365
 
 
 def _login_email() -> str:
-    return request.form.get("email", "").strip().lower()[:320]
+    return address_key(request.form.get("email", ""))
 
 
 def _login_account_key() -> str:
@@ -104,23 +105,19 @@ def _remember_device(response: Any, email: str) -> None:
     )
 
 
-def _login_failed(response: Response) -> bool:
-    return response.status_code >= 400
-
-
 @bp.route("/logga-in", methods=["GET", "POST"])
-@limiter.limit(LOGIN_LIMIT_PER_CLIENT, methods=["POST"], deduct_when=_login_failed)
+@limiter.limit(LOGIN_LIMIT_PER_CLIENT, methods=["POST"], deduct_when=failed)
 @limiter.limit(
     LOGIN_LIMIT_PER_ACCOUNT_AND_CLIENT,
     methods=["POST"],
     key_func=_login_account_and_client_key,
-    deduct_when=_login_failed,
+    deduct_when=failed,
 )
 @limiter.limit(
     LOGIN_LIMIT_PER_ACCOUNT,
     methods=["POST"],
     key_func=_login_account_key,
-    deduct_when=_login_failed,
+    deduct_when=failed,
     exempt_when=_known_device,
 )
 def login() -> ResponseReturnValue:
