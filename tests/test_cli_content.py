@@ -6,7 +6,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from guide.cli import main
+from guide.__main__ import main
 from tests.pure.test_content_checker import edit
 
 

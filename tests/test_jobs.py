@@ -278,7 +278,7 @@ def command_line_environment(tmp_path: Path) -> dict[str, str]:
 def test_guide_scheduler_tick_works_from_the_real_command_line(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from guide.cli import main
+    from guide.__main__ import main
 
     runner = CliRunner(env=command_line_environment(tmp_path))
     assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
