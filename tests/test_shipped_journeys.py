@@ -87,13 +87,19 @@ RELATIVES = {
         "svarar",
         {"relation": "syskon", "bor-tillsammans": "no", "barn-i-familjen": "no"},
         {
-            "hur-mar-du": [{"ork": 2, "morka-tankar": "nej", "vill-bli-kontaktad": "no"}],
+            "hur-mar-du": [
+                {"ork": 2, "morka-tankar": "nej", "vill-bli-kontaktad": "no"},
+                {"ork": 3, "hant-i-varden": frozenset({"inlagd", "utskriven"})},
+            ],
             "vardlaget": [{"inlagd-nu": "no"}, {"inlagd-nu": "yes"}],
             "under-vardtiden": [
                 {"utskriven": "no", "vill-ha-kontakt-avdelning": "yes"},
                 {"utskriven": "yes", "vill-ha-kontakt-avdelning": "no"},
             ],
-            "efter-utskrivningen": [{"vard-efter-utskrivning": "yes", "inlagd-igen-tidigt": "no"}],
+            "efter-utskrivningen": [
+                {"vard-efter-utskrivning": "yes", "inlagd-igen-tidigt": "no"},
+                {"oro-sjalvmord-efter": "yes"},
+            ],
         },
     ),
     ("demenslots", "tyst"): Relative(
@@ -146,26 +152,35 @@ RELATIVES = {
 
 EXPECTED = {
     # A parent who lives with their child and has younger children at home; never answers.
-    # First contact ends by itself after 28 days (16 March) and the long-term phase begins.
+    # What to do when the person talks about not wanting to live comes the day after
+    # activation, the text for parents of an adult child on day 3. First contact ends by
+    # itself after 28 days (16 March) and the long-term phase begins.
     ("aterhamtning", "tyst"): """
         2026-02-16 14:37 release forsta-kontakt: valkommen
+        2026-02-17 09:00 release om-hen-inte-vill-leva
         2026-02-18 09:00 release forsta-kontakten-med-psykiatrin
-        2026-02-20 09:00 checkin vardlaget
+        2026-02-19 09:00 release nar-ditt-barn-ar-vuxet
+        2026-02-19 09:00 checkin vardlaget
         2026-02-21 09:00 release sekretess-och-samtycke
+        2026-02-23 09:00 release nar-hen-inte-vill-ha-hjalp
         2026-02-23 09:00 checkin hur-mar-du
+        2026-02-24 09:00 checkin vardlaget
         2026-02-25 09:00 release den-normala-gangen
-        2026-02-27 09:00 checkin vardlaget
         2026-02-28 09:00 release barn-i-familjen
+        2026-03-01 09:00 checkin vardlaget
         2026-03-06 09:00 release ta-hand-om-dig-sjalv
         2026-03-06 09:00 checkin vardlaget
-        2026-03-13 09:00 checkin vardlaget
+        2026-03-09 09:00 release nar-det-blir-hotfullt
+        2026-03-11 09:00 checkin vardlaget
+        2026-03-12 09:00 release alkohol-och-droger
         2026-03-16 09:00 phase langsiktigt
         2026-03-16 09:00 release vad-ar-aterhamtning
         2026-03-16 09:00 checkin hur-mar-du
-        2026-03-23 09:00 release din-egen-situation
-        2026-04-01 09:00 release nar-krisen-kommer
+        2026-03-20 09:00 release nar-krisen-kommer
+        2026-03-25 09:00 release din-egen-situation
+        2026-03-28 09:00 release pengar-och-praktiskt-stod
         2026-04-06 09:00 checkin hur-mar-du
-        2026-04-09 09:00 release verktyg-och-granser
+        2026-04-13 09:00 release verktyg-och-granser
         2026-04-15 09:00 checkin lagesbild
         2026-04-20 09:00 release stodet-runt-dig
         2026-04-27 09:00 checkin hur-mar-du
@@ -198,74 +213,89 @@ EXPECTED = {
         2027-03-11 09:00 checkin lagesbild
     """,
     # A sibling, living apart, no children; low energy at the first check-in, the person is
-    # admitted on 27 February and discharged on 7 March. ta-hand-om-dig-sjalv never comes:
-    # its 18 days belong to first contact or inpatient care, and both ended earlier.
+    # admitted on 24 February and discharged on 3 March. On 13 March the sibling is worried
+    # that the person will take their life: crisis text and an urgent alert. On 16 March the
+    # wellbeing check-in says the person was admitted and discharged again since the last
+    # answer, so the discharge phase starts over. ta-hand-om-dig-sjalv never comes: its 18
+    # days belong to first contact or inpatient care, and both ended earlier.
     ("aterhamtning", "svarar"): """
         2026-02-16 14:37 release forsta-kontakt: valkommen
+        2026-02-17 09:00 release om-hen-inte-vill-leva
         2026-02-18 09:00 release forsta-kontakten-med-psykiatrin
-        2026-02-20 09:00 checkin vardlaget
-        2026-02-20 09:00 answer vardlaget
+        2026-02-19 09:00 checkin vardlaget
+        2026-02-19 09:00 answer vardlaget
         2026-02-21 09:00 release sekretess-och-samtycke
+        2026-02-23 09:00 release nar-hen-inte-vill-ha-hjalp
         2026-02-23 09:00 release nar-orken-tar-slut
         2026-02-23 09:00 checkin hur-mar-du
         2026-02-23 09:00 answer hur-mar-du
         2026-02-23 09:00 alert hur-mar-du
-        2026-02-25 09:00 release den-normala-gangen
-        2026-02-27 09:00 phase slutenvard
-        2026-02-27 09:00 release nar-nagon-blir-inlagd
-        2026-02-27 09:00 checkin vardlaget
-        2026-02-27 09:00 answer vardlaget
-        2026-03-01 09:00 release under-vardtiden
-        2026-03-02 09:00 checkin under-vardtiden
-        2026-03-02 09:00 answer under-vardtiden
-        2026-03-02 09:00 alert under-vardtiden
-        2026-03-06 09:00 release infor-utskrivningen
-        2026-03-07 09:00 phase utskrivning
-        2026-03-07 09:00 release hemma-igen
-        2026-03-07 09:00 checkin under-vardtiden
-        2026-03-07 09:00 answer under-vardtiden
-        2026-03-14 09:00 checkin efter-utskrivningen
-        2026-03-14 09:00 answer efter-utskrivningen
-        2026-03-15 09:00 release samordning-och-sip
+        2026-02-24 09:00 phase slutenvard
+        2026-02-24 09:00 release nar-nagon-blir-inlagd
+        2026-02-24 09:00 checkin vardlaget
+        2026-02-24 09:00 answer vardlaget
+        2026-02-26 09:00 release under-vardtiden
+        2026-02-27 09:00 checkin under-vardtiden
+        2026-02-27 09:00 answer under-vardtiden
+        2026-02-27 09:00 alert under-vardtiden
+        2026-03-01 09:00 release infor-utskrivningen
+        2026-03-03 09:00 phase utskrivning
+        2026-03-03 09:00 release hemma-igen
+        2026-03-03 09:00 checkin under-vardtiden
+        2026-03-03 09:00 answer under-vardtiden
+        2026-03-06 09:00 checkin efter-utskrivningen
+        2026-03-06 09:00 answer efter-utskrivningen
+        2026-03-07 09:00 release nar-krisen-kommer
+        2026-03-11 09:00 release samordning-och-sip
+        2026-03-13 09:00 checkin efter-utskrivningen
+        2026-03-13 09:00 answer efter-utskrivningen
+        2026-03-13 09:00 alert efter-utskrivningen
+        2026-03-13 09:00 crisis efter-utskrivningen
+        2026-03-15 09:00 release pengar-och-praktiskt-stod
+        2026-03-16 09:00 phase slutenvard
+        2026-03-16 09:00 phase utskrivning
         2026-03-16 09:00 checkin hur-mar-du
-        2026-03-21 09:00 checkin efter-utskrivningen
-        2026-03-23 09:00 release nar-krisen-kommer
-        2026-03-28 09:00 checkin efter-utskrivningen
-        2026-04-04 09:00 checkin efter-utskrivningen
-        2026-04-06 09:00 phase langsiktigt
-        2026-04-06 09:00 release vad-ar-aterhamtning
+        2026-03-16 09:00 answer hur-mar-du
+        2026-03-19 09:00 checkin efter-utskrivningen
+        2026-03-26 09:00 checkin efter-utskrivningen
+        2026-04-02 09:00 checkin efter-utskrivningen
+        2026-04-06 09:00 release nar-det-blir-hotfullt
         2026-04-06 09:00 checkin hur-mar-du
-        2026-04-13 09:00 release din-egen-situation
+        2026-04-09 09:00 release alkohol-och-droger
+        2026-04-09 09:00 checkin efter-utskrivningen
+        2026-04-15 09:00 phase langsiktigt
+        2026-04-15 09:00 release vad-ar-aterhamtning
+        2026-04-24 09:00 release din-egen-situation
         2026-04-27 09:00 checkin hur-mar-du
-        2026-04-30 09:00 release verktyg-och-granser
-        2026-05-06 09:00 checkin lagesbild
-        2026-05-11 09:00 release stodet-runt-dig
+        2026-05-13 09:00 release verktyg-och-granser
+        2026-05-15 09:00 checkin lagesbild
         2026-05-18 09:00 checkin hur-mar-du
-        2026-05-26 09:00 release andra-anhoriga
-        2026-06-05 09:00 checkin lagesbild
+        2026-05-20 09:00 release stodet-runt-dig
+        2026-06-04 09:00 release andra-anhoriga
         2026-06-08 09:00 checkin hur-mar-du
+        2026-06-14 09:00 checkin lagesbild
         2026-06-29 09:00 checkin hur-mar-du
-        2026-07-05 09:00 checkin lagesbild
+        2026-07-14 09:00 checkin lagesbild
         2026-07-20 09:00 checkin hur-mar-du
-        2026-08-04 09:00 checkin lagesbild
         2026-08-10 09:00 checkin hur-mar-du
+        2026-08-13 09:00 checkin lagesbild
         2026-08-31 09:00 checkin hur-mar-du
-        2026-09-03 09:00 checkin lagesbild
+        2026-09-12 09:00 checkin lagesbild
         2026-09-21 09:00 checkin hur-mar-du
-        2026-10-03 09:00 checkin lagesbild
         2026-10-12 09:00 checkin hur-mar-du
+        2026-10-12 09:00 checkin lagesbild
         2026-11-02 09:00 checkin hur-mar-du
-        2026-11-02 09:00 checkin lagesbild
+        2026-11-11 09:00 checkin lagesbild
         2026-11-23 09:00 checkin hur-mar-du
-        2026-12-02 09:00 checkin lagesbild
+        2026-12-11 09:00 checkin lagesbild
         2026-12-14 09:00 checkin hur-mar-du
-        2027-01-01 09:00 checkin lagesbild
         2027-01-04 09:00 checkin hur-mar-du
+        2027-01-10 09:00 checkin lagesbild
         2027-01-25 09:00 checkin hur-mar-du
-        2027-01-31 09:00 checkin lagesbild
+        2027-02-09 09:00 checkin lagesbild
         2027-02-15 09:00 checkin hur-mar-du
-        2027-03-02 09:00 checkin lagesbild
         2027-03-08 09:00 checkin hur-mar-du
+        2027-03-11 09:00 checkin lagesbild
     """,
     # A partner who lives with the person and never answers: the assessment phase ends only
     # when the relative says the diagnosis is made, so the guide waits there, asking.
