@@ -105,17 +105,23 @@ RELATIVES = {
     ("demenslots", "tyst"): Relative(
         "demenslots",
         "tyst",
-        {"relation": "partner", "bor-tillsammans": "yes", "arbetar": "no"},
+        {"relation": "partner", "bor-tillsammans": "yes", "arbetar": "no", "yngre": "yes"},
     ),
     ("demenslots", "svarar"): Relative(
         "demenslots",
         "svarar",
-        {"relation": "barn", "bor-tillsammans": "no", "arbetar": "yes"},
         {
-            "efter-utredningen": [{"diagnos-klar": "no"}, {"diagnos-klar": "yes"}],
+            "relation": "barn",
+            "bor-tillsammans": "no",
+            "arbetar": "yes",
+            "yngre": "no",
+            "barn-i-familjen": "yes",
+        },
+        {
+            "efter-utredningen": [{"diagnos-klar": "nej"}, {"diagnos-klar": "demens"}],
             "hur-orkar-du": [
                 {"ork": 4, "sover": "yes", "vill-bli-kontaktad": "no"},
-                {"ork": 2, "sover": "no", "vill-bli-kontaktad": "yes"},
+                {"ork": 2, "sover": "no", "humor": "ofta", "vill-bli-kontaktad": "yes"},
             ],
             "vardagen-tidig": [{"vardag-tidig": "hjalp-dagligen", "flyttat-tidig": "no"}],
             "vardagen-mellan": [
@@ -129,6 +135,12 @@ RELATIVES = {
             ],
             "i-livets-slut": [{"har-avlidit": "no"}, {"har-avlidit": "yes"}],
         },
+    ),
+    ("demenslots", "frisk"): Relative(
+        "demenslots",
+        "frisk",
+        {"relation": "partner", "bor-tillsammans": "yes", "arbetar": "no"},
+        {"efter-utredningen": [{"diagnos-klar": "inte-demens"}]},
     ),
     ("efterlevande", "tyst"): Relative(
         "efterlevande",
@@ -298,11 +310,13 @@ EXPECTED = {
         2027-03-11 09:00 checkin lagesbild
     """,
     # A partner who lives with the person and never answers: the assessment phase ends only
-    # when the relative says the diagnosis is made, so the guide waits there, asking.
+    # when the relative says the diagnosis is made, so the guide waits there, asking. The
+    # person is younger than 65, so the text on dementia in younger people comes on day 10.
     ("demenslots", "tyst"): """
         2026-02-16 14:37 release utredning: valkommen
         2026-02-19 09:00 release minnesutredningen
         2026-02-23 09:00 release anhorigkonsulenten
+        2026-02-26 09:00 release demens-hos-yngre
         2026-03-02 09:00 checkin efter-utredningen
         2026-03-02 09:00 checkin hur-orkar-du
         2026-03-16 09:00 checkin efter-utredningen
@@ -345,9 +359,11 @@ EXPECTED = {
         2027-03-01 09:00 checkin efter-utredningen
         2027-03-15 09:00 checkin efter-utredningen
     """,
-    # A working adult child who lives apart (so pa-avstand comes) and answers: diagnosis on
-    # 16 March, more help needed by May, a move to a care home in August, the end of life in
-    # October and death in November; then the grief modules of the time after.
+    # A working adult child who lives apart (so pa-avstand comes), with children in the
+    # family, and answers: diagnosis on 16 March; on 1 April low energy, poor sleep, low mood
+    # most of the time and a wish to be contacted; more help needed by May, a move to a care
+    # home in August, the end of life in October and death in November; then the grief
+    # modules of the time after.
     ("demenslots", "svarar"): """
         2026-02-16 14:37 release utredning: valkommen
         2026-02-19 09:00 release minnesutredningen
@@ -361,16 +377,21 @@ EXPECTED = {
         2026-03-16 09:00 checkin efter-utredningen
         2026-03-16 09:00 answer efter-utredningen
         2026-03-30 09:00 release bemotande
+        2026-04-01 09:00 release nar-du-sjalv-mar-daligt
         2026-04-01 09:00 release nar-orken-tar-slut
         2026-04-01 09:00 checkin hur-orkar-du
         2026-04-01 09:00 answer hur-orkar-du
         2026-04-01 09:00 alert hur-orkar-du
         2026-04-01 09:00 alert hur-orkar-du
+        2026-04-01 09:00 alert hur-orkar-du
+        2026-04-02 09:00 release barn-i-familjen
         2026-04-06 09:00 release framtidsfullmakt-och-ekonomi
+        2026-04-11 09:00 release nar-du-arbetar
         2026-04-15 09:00 release hjalpmedel-och-larm
         2026-04-23 09:00 release pa-avstand
         2026-04-30 09:00 release din-egen-halsa
         2026-05-01 09:00 checkin hur-orkar-du
+        2026-05-07 09:00 release bostadsanpassning-och-fardtjanst
         2026-05-15 09:00 phase mellan
         2026-05-15 09:00 release mellanskedet
         2026-05-15 09:00 checkin vardagen-tidig
@@ -412,6 +433,30 @@ EXPECTED = {
         2026-12-27 09:00 checkin hur-orkar-du
         2027-01-26 09:00 checkin hur-orkar-du
         2027-02-07 09:00 release livet-vidare
+        2027-02-25 09:00 checkin hur-orkar-du
+    """,
+    # A partner whose assessment finds no dementia: the text for that comes at once, the
+    # assessment phase and its check-in stop, and only the wellbeing check-in goes on.
+    ("demenslots", "frisk"): """
+        2026-02-16 14:37 release utredning: valkommen
+        2026-02-19 09:00 release minnesutredningen
+        2026-02-23 09:00 release anhorigkonsulenten
+        2026-03-02 09:00 release nar-svaret-inte-ar-demens
+        2026-03-02 09:00 checkin efter-utredningen
+        2026-03-02 09:00 checkin hur-orkar-du
+        2026-03-02 09:00 answer efter-utredningen
+        2026-03-02 09:00 mute utredning
+        2026-04-01 09:00 checkin hur-orkar-du
+        2026-05-01 09:00 checkin hur-orkar-du
+        2026-05-31 09:00 checkin hur-orkar-du
+        2026-06-30 09:00 checkin hur-orkar-du
+        2026-07-30 09:00 checkin hur-orkar-du
+        2026-08-29 09:00 checkin hur-orkar-du
+        2026-09-28 09:00 checkin hur-orkar-du
+        2026-10-28 09:00 checkin hur-orkar-du
+        2026-11-27 09:00 checkin hur-orkar-du
+        2026-12-27 09:00 checkin hur-orkar-du
+        2027-01-26 09:00 checkin hur-orkar-du
         2027-02-25 09:00 checkin hur-orkar-du
     """,
     # A bereaved partner with children at home who works; never answers. Every phase ends by
