@@ -88,6 +88,8 @@ def config_from_environment(instance_path: str) -> dict[str, Any]:
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("GUIDE_TIMEZONE", "Europe/Stockholm"),
         "RATELIMIT_STORAGE_URI": os.environ.get("GUIDE_RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Off only where a proxy in front already limits (or for a benchmark's run).
+        "RATELIMIT_ENABLED": _flag("GUIDE_RATELIMIT_ENABLED", True),
         "GUIDE_LOGIN_LINK_MINUTES": 30,
         "GUIDE_STAFF_TOKEN_DAYS": _number("GUIDE_STAFF_TOKEN_DAYS", 90, minimum=1),
         # Request bodies: generous for forms, small for the JSON API.

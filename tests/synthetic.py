@@ -3,7 +3,8 @@
 Going through the web or the ORM would take minutes for a million relatives; here
 each table gets one INSERT ... SELECT over generate_series, so the database does the
 work. The enrolments look like relatives who redeemed a card at `activated_at`, got
-the opening module then, and whose next moment falls due at `next_due_at`.
+the opening module then (and the welcome e-mail, written in `phase`), and whose next
+moment falls due at `next_due_at`.
 """
 
 from __future__ import annotations
@@ -80,11 +81,11 @@ def create_enrolments(
         text(
             "INSERT INTO enrolment (relative_id, card_id, guide_id, organisation_id, unit_id,"
             " activated_at, timezone, preferred_hour, profile, answers, muted, checkins_opened,"
-            " last_email_on, next_due_at, status)"
+            " last_email_on, notified_phase, next_due_at, status)"
             " SELECT r.id, c.id, :guide, :organisation, :unit, :activated, :timezone, 9,"
             " CAST(:profile AS json), '{}', '[]', '{}',"
             " (CAST(:activated AS timestamptz) AT TIME ZONE CAST(:zone AS text))::date,"
-            " :next_due, 'active'"
+            " :phase, :next_due, 'active'"
             " FROM card AS c JOIN relative AS r"
             " ON r.email = lower(c.code) || '@example.se'"
             " WHERE c.batch_id = :batch"

@@ -324,5 +324,6 @@ def test_the_synthetic_enrolments_are_due_and_complete(
     assert enrolment is not None
     assert enrolment.relative.email == "race-1@example.se"
     assert enrolment.current_phase == "start"
+    assert enrolment.notified_phase == "start"  # as redeem_card leaves it
     assert [r.module_id for r in enrolment.releases] == ["valkommen"]
     assert enrolment.last_email_on == datetime(2026, 6, 5).date()

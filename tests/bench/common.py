@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
+import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -70,24 +73,51 @@ def fresh_schema(database: str, schema: str) -> str:
     return url
 
 
-def bench_app(url: str, **config: Any) -> Flask:
-    """Build the app as `guide scheduler run` would, on `url` and the shipped content."""
+def drop_schema(database: str, schema: str) -> None:
+    """Drop a benchmark's schema, so that a million synthetic relatives do not stay behind."""
+    engine = sa.create_engine(_driver_url(database))
+    with engine.begin() as connection:
+        connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+
+
+# The variables every benchmark app runs with, as a deployment would set them; the
+# developer's own GUIDE_*, MAIL_* and FLASK_* variables would change what is measured.
+BENCH_ENVIRONMENT = {
+    "GUIDE_CONTENT_DIR": str(SHIPPED_CONTENT),
+    "GUIDE_RUN_SCHEDULER": "0",
+    "GUIDE_BASE_URL": "https://lots.example",
+    "GUIDE_SECRET_KEY": "benchmark-secret-0123456789abcdef",
+}
+FOREIGN_PREFIXES = ("GUIDE_", "MAIL_", "FLASK_")
+
+
+def bench_environment(url: str, **variables: str) -> dict[str, str]:
+    """Set this process's environment to run the app on `url`, plus `variables`; return it.
+
+    Processes the benchmark starts (scheduler workers, gunicorn) inherit it, so they
+    build exactly the same app.
+    """
+    for name in list(os.environ):
+        if name.startswith(FOREIGN_PREFIXES) and name != "GUIDE_BENCH_DATABASE_URL":
+            del os.environ[name]
+    os.environ.update({**BENCH_ENVIRONMENT, "GUIDE_DATABASE_URL": url, **variables})
+    return dict(os.environ)
+
+
+def bench_app(url: str, **variables: str) -> Flask:
+    """Build the app as `guide scheduler run` would: from the environment, on `url`.
+
+    `variables` are further environment variables a deployment could set
+    (`MAIL_SERVER=...`); create_app() takes no configuration in code.
+    """
     import logging
 
     from guide import create_app
 
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    return create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "GUIDE_CONTENT_DIR": str(SHIPPED_CONTENT),
-            "GUIDE_RUN_SCHEDULER": False,
-            "GUIDE_BASE_URL": "https://lots.example",
-            "SECRET_KEY": "benchmark",
-            "SERVER_NAME": "lots.example",
-            **config,
-        }
-    )
+    bench_environment(url, **variables)
+    return create_app()
 
 
 @dataclass(frozen=True)
@@ -167,3 +197,92 @@ def timed(label: str, count: int | None = None, unit: str = "") -> Iterator[dict
         result["rate"] = count / result["seconds"]
         line += f", {result['rate']:,.0f} {unit or 'per second'}"
     print(line, flush=True)
+
+
+PROJECT_FOLDERS = tuple(str(REPOSITORY / name) + os.sep for name in ("guide", "scheduler"))
+
+
+class StatementCounter:
+    """Count the SQL statements an engine sends while the block runs, and its commits.
+
+    Every statement goes through SQLAlchemy's `before_cursor_execute`, so this is what
+    the database was asked, one round trip each (an `executemany` counts once). With
+    `origins`, each statement is also filed under the innermost line of guide/ or
+    scheduler/ that caused it (a little slower: for finding, not for timing).
+    """
+
+    def __init__(self, engine: sa.Engine, origins: bool = False) -> None:
+        self.engine = engine
+        self.origins = origins
+        self.statements = 0
+        self.commits = 0
+        self.by_kind: Counter[str] = Counter()
+        self.by_origin: Counter[tuple[str, str]] = Counter()
+
+    def __enter__(self) -> StatementCounter:
+        sa.event.listen(self.engine, "before_cursor_execute", self._statement)
+        sa.event.listen(self.engine, "commit", self._commit)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        sa.event.remove(self.engine, "before_cursor_execute", self._statement)
+        sa.event.remove(self.engine, "commit", self._commit)
+
+    def _statement(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        self.statements += 1
+        kind = statement_kind(statement)
+        self.by_kind[kind] += 1
+        if self.origins:
+            self.by_origin[(kind, _origin())] += 1
+
+    def _commit(self, _conn: Any) -> None:
+        self.commits += 1
+
+    def report(self, per: int, unit: str, top: int = 12) -> list[str]:
+        """Return lines: statements (and commits) per `unit`, and the commonest kinds."""
+        per = max(per, 1)
+        lines = [
+            f"SQL: {self.statements:,} statements, {self.statements / per:.2f} per {unit}; "
+            f"{self.commits:,} commits, {self.commits / per:.2f} per {unit}"
+        ]
+        for kind, count in self.by_kind.most_common(top):
+            lines.append(f"    {count / per:7.3f} per {unit}  {kind}")
+        if self.origins:
+            lines.append("  where they come from:")
+            for (kind, origin), count in self.by_origin.most_common(top):
+                lines.append(f"    {count / per:7.3f} per {unit}  {kind:<32} {origin}")
+        return lines
+
+
+KIND = re.compile(
+    r"^\s*(SELECT|INSERT INTO|UPDATE|DELETE FROM|SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)"
+    r"\s*(\w+)?",
+    re.IGNORECASE,
+)
+FROM = re.compile(r"\bFROM\s+(\w+)", re.IGNORECASE)
+
+
+def statement_kind(statement: str) -> str:
+    """Name a statement by its verb and table: `SELECT enrolment`, `INSERT INTO release`."""
+    match = KIND.match(statement)
+    if match is None:
+        return statement.split(None, 1)[0].upper() if statement.strip() else "(empty)"
+    verb = match.group(1).upper()
+    if verb.endswith("SAVEPOINT"):
+        return verb
+    if verb == "SELECT":
+        table = FROM.search(statement)
+        return f"SELECT {table.group(1) if table else ''}".strip()
+    return f"{verb} {match.group(2) or ''}".strip()
+
+
+def _origin() -> str:
+    """Return `path:line function` of the innermost frame in guide/ or scheduler/."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if filename.startswith(PROJECT_FOLDERS):
+            relative = filename[len(str(REPOSITORY)) + 1 :]
+            return f"{relative}:{frame.f_lineno} {frame.f_code.co_name}"
+        frame = frame.f_back  # type: ignore[assignment]
+    return "(outside guide/ and scheduler/)"

@@ -16,7 +16,15 @@ import multiprocessing
 import smtplib
 from typing import Any
 
-from tests.bench.common import arguments, bench_app, enrol_synthetic, fresh_schema, timed
+from tests.bench.common import (
+    StatementCounter,
+    arguments,
+    bench_app,
+    drop_schema,
+    enrol_synthetic,
+    fresh_schema,
+    timed,
+)
 from tests.smtp_sink import HOST, free_port
 
 
@@ -71,6 +79,12 @@ def main() -> None:
     parser = arguments(__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=2_000, help="messages to send")
     parser.add_argument("--batch", type=int, default=200, help="messages per SMTP connection")
+    parser.add_argument(
+        "--origins",
+        action="store_true",
+        help="also say which line of guide/ or scheduler/ sends each kind of statement",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the schema afterwards")
     options = parser.parse_args()
     count = options.count
 
@@ -84,23 +98,32 @@ def main() -> None:
     with SinkProcess() as sink:
         app = bench_app(
             url,
-            GUIDE_CAPTURE_MAIL=False,
             MAIL_SERVER=HOST,
-            MAIL_PORT=sink.port,
+            MAIL_PORT=str(sink.port),
             MAIL_DEFAULT_SENDER="Lots <no-reply@lots.example>",
         )
         with app.app_context():
             with timed(f"release pass queueing {count:,} notices", count, "enrolments/s"):
-                release_due(db.session, current_library(), moments.now)
-            with timed(
-                f"deliver_outbox: render and send {count:,} notices", count, "mails/s"
-            ) as outbox:
-                report = deliver_outbox(db.session, moments.now, batch_size=options.batch)
+                release_due(db.session, current_library(), moments.now, limit=count)
+            db.session.commit()
+            with (
+                StatementCounter(db.engine, origins=options.origins) as counter,
+                timed(
+                    f"deliver_outbox: render and send {count:,} notices", count, "mails/s"
+                ) as outbox,
+            ):
+                report = deliver_outbox(
+                    db.session, moments.now, limit=count, batch_size=options.batch
+                )
         connections, received = sink.finish()
     print(
         f"  sent {report.sent:,} in {report.batches} batches over {connections} SMTP "
         f"connections; the server received {len(received):,}; {report.retrying} to retry"
     )
+    for line in counter.report(report.sent, "mail"):
+        print(f"  {line}")
+    if report.sent != count or len(received) != count:
+        raise SystemExit(f"Expected {count:,} mails sent and received.")
 
     label = f"raw smtplib: the same {len(received):,} messages, one connection"
     with SinkProcess() as sink:
@@ -113,6 +136,13 @@ def main() -> None:
         f"  outbox route: {outbox['seconds'] / count * 1000:.2f} ms per mail; raw smtplib: "
         f"{raw['seconds'] / count * 1000:.2f} ms per mail; average size {average(received):,} bytes"
     )
+    print(
+        f"mail delivery through the outbox vs raw smtplib, same {count:,} messages: "
+        f"{outbox['rate']:,.0f} vs {raw['rate']:,.0f} mails/s = "
+        f"{outbox['rate'] / raw['rate'] * 100:.1f} %"
+    )
+    if not options.keep:
+        drop_schema(options.database, options.schema)
 
 
 def average(received: list[tuple[str, list[str], bytes]]) -> int:

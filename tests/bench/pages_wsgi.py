@@ -1,0 +1,36 @@
+"""What the page benchmark serves under gunicorn: the product as deployed, beside two references.
+
+    gunicorn --workers 2 tests.bench.pages_wsgi:application
+
+The product is `create_app()` from the environment, exactly what
+`gunicorn 'guide:create_app()'` serves. Only this wrapper adds the references, so
+the product itself gains no route:
+
+- `/bench/bare/`: a bare Flask app of its own that answers "ok", mounted beside the
+  product: what gunicorn, Flask and loopback cost by themselves;
+- `/bench/empty`: a route on the product's app that answers "ok" without a login:
+  what the product's own request hooks add (session, locale, security headers).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+from guide import create_app
+
+product = create_app()
+bare = Flask("bench_bare")
+
+
+@bare.get("/")
+def bare_route() -> str:
+    return "ok"
+
+
+@product.get("/bench/empty")
+def empty_route() -> str:
+    return "ok"
+
+
+application = DispatcherMiddleware(product, {"/bench/bare": bare})
