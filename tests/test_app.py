@@ -88,3 +88,16 @@ def test_serve_demo_migrates_and_prints_how_to_log_in(app: Flask) -> None:
     assert db.session.scalar(select(StaffUser).where(StaffUser.email == "admin@demo.lots.se"))
     # Running it again (a restart) neither fails nor duplicates the demo.
     assert list(prepare_service(app, "127.0.0.1", 5057, demo=True))
+
+
+def test_rate_limits_can_be_left_to_a_proxy_in_front(make_app) -> None:  # type: ignore[no-untyped-def]
+    limited = make_app().test_client()
+    statuses = {
+        limited.post("/logga-in", data={"email": "a@example.se"}).status_code for _ in range(12)
+    }
+    assert 429 in statuses
+    open_app = make_app(GUIDE_RATELIMIT_ENABLED="0").test_client()
+    statuses = {
+        open_app.post("/logga-in", data={"email": "a@example.se"}).status_code for _ in range(12)
+    }
+    assert 429 not in statuses
