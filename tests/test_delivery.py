@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import smtplib
 import socket
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 
@@ -80,7 +81,13 @@ def test_notice_is_multipart_with_a_discreet_subject_and_one_click_unsubscribe(
     assert received.rcpt_tos == ("anhorig0@example.se",)
     message = received.parsed()
     assert message["Subject"] == "Nytt avsnitt i din guide"
-    assert message.get_content_type() == "multipart/mixed"
+    # Plain text and HTML as alternatives of one another (RFC 2046), plain first.
+    assert message.get_content_type() == "multipart/alternative"
+    assert [part.get_content_type() for part in message.iter_parts()] == [
+        "text/plain",
+        "text/html",
+    ]
+    assert message["From"] == "Lots <no-reply@lots.test>" and message["Date"]
     text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
     for body in (text, html):
@@ -597,3 +604,51 @@ def test_the_next_notice_after_a_check_in_changed_the_phase_says_so(
     notice = sink.received[-1]
     assert "Din guide har gått vidare till ett nytt skede: Sedan." in notice.text()
     assert "nytt skede: Sedan" in notice.html()
+
+
+# -- a batch's cost: tokens together, marks in groups ----------------------------------
+
+
+def test_a_mail_that_does_not_render_leaves_no_login_token_behind(
+    one_notice_unrenderable: tuple[Enrolment, Enrolment],
+) -> None:
+    from guide.models import LoginToken
+
+    before = db.session.scalar(select(func.count()).select_from(LoginToken))
+    deliver_outbox(db.session, CHECKIN_DUE)
+    after = db.session.scalar(select(func.count()).select_from(LoginToken))
+    assert (before or 0) + 1 == after  # the one notice that rendered carries one link
+
+
+def test_a_crash_after_sending_repeats_at_most_one_group_and_loses_nothing(
+    smtp_app: Flask, sink: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from guide.mail.delivery import SENT_GROUP
+
+    total = SENT_GROUP + 5
+    enrolled(count=total)
+    sendmail = smtplib.SMTP.sendmail
+    calls = {"n": 0}
+
+    def dies_after_the_last_send(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        result = sendmail(self, *args, **kwargs)
+        calls["n"] += 1
+        if calls["n"] == total:
+            raise KeyboardInterrupt  # the process ends here: nothing after this line runs
+        return result
+
+    monkeypatch.setattr(smtplib.SMTP, "sendmail", dies_after_the_last_send)
+    with pytest.raises(KeyboardInterrupt):
+        deliver_due(db.session, ACTIVATED)
+    db.session.rollback()
+    statuses = Counter(db.session.scalars(select(OutboxMessage.status)))
+    assert statuses == {"sent": SENT_GROUP, "sending": 5}  # the last group was never marked
+
+    monkeypatch.setattr(smtplib.SMTP, "sendmail", sendmail)
+    later = ACTIVATED + CLAIM_TIMEOUT + timedelta(minutes=1)
+    assert deliver_outbox(db.session, later).sent == 5
+    arrived = sink.message_ids()
+    assert len(arrived) == total  # every mail arrived …
+    repeated = {key: n for key, n in arrived.items() if n > 1}
+    assert len(repeated) == 5 and set(repeated.values()) == {2}  # … and 5 twice, same id
+    assert set(db.session.scalars(select(OutboxMessage.status))) == {"sent"}

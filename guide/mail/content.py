@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
@@ -12,11 +14,37 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from guide.content.render import render_markdown, render_plain
-from guide.models import CheckinInstance, Enrolment, OutboxMessage, Relative, Release
+from guide.models import CheckinInstance, Enrolment, LoginToken, OutboxMessage, Relative, Release
 from guide.models.base import DbSession
 from guide.services.library import current_library
 from guide.services.local_facts import local_values
-from guide.services.login import create_login_token, login_link_lifetime, mail_link_lifetime
+from guide.services.login import (
+    create_login_token,
+    login_link_lifetime,
+    mail_link_lifetime,
+    new_login_token,
+)
+
+# While the delivery pass renders a batch, the login tokens its mails carry wait here
+# and are inserted together afterwards (one statement, no savepoint per mail).
+_deferred_tokens: ContextVar[list[LoginToken] | None] = ContextVar(
+    "lots_deferred_login_tokens", default=None
+)
+
+
+@contextmanager
+def deferring_login_tokens() -> Iterator[list[LoginToken]]:
+    """Collect the login-token rows that rendering creates instead of inserting each at once.
+
+    The caller adds the rows of the mails that rendered; a mail that failed to render
+    leaves nothing behind.
+    """
+    tokens: list[LoginToken] = []
+    reset = _deferred_tokens.set(tokens)
+    try:
+        yield tokens
+    finally:
+        _deferred_tokens.reset(reset)
 
 
 def _login_url(
@@ -27,7 +55,12 @@ def _login_url(
     attach: Relative | None = None,
 ) -> str:
     lifetime = login_link_lifetime() if requested else mail_link_lifetime()
-    token = create_login_token(session, relative, now, lifetime, attach=attach)
+    deferred = _deferred_tokens.get()
+    if deferred is None:
+        token = create_login_token(session, relative, now, lifetime, attach=attach)
+    else:
+        token, row = new_login_token(relative, now, lifetime, attach)
+        deferred.append(row)
     return url_for("public.login_with_token", token=token, _external=True)
 
 
@@ -39,18 +72,22 @@ def prefetch(session: DbSession, messages: Iterable[OutboxMessage]) -> list[obje
     """
     messages = list(messages)
     relative_ids = {m.relative_id for m in messages if m.relative_id is not None}
-    enrolment_ids = {m.enrolment_id for m in messages if m.enrolment_id is not None}
+    # A welcome mail lists every module released so far; other mails name their own.
+    welcomed = {m.enrolment_id for m in messages if m.kind == "welcome" and m.enrolment_id}
+    enrolment_ids = {m.enrolment_id for m in messages if m.enrolment_id is not None} - welcomed
     release_ids = {i for m in messages if m.kind == "notice" for i in m.payload.get("releases", [])}
     checkin_ids = {i for m in messages if m.kind == "notice" for i in m.payload.get("checkins", [])}
     loaded: list[object] = []
     if relative_ids:
         loaded += session.scalars(select(Relative).where(Relative.id.in_(relative_ids))).all()
-    if enrolment_ids:
+    if welcomed:
         loaded += session.scalars(
             select(Enrolment)
-            .where(Enrolment.id.in_(enrolment_ids))
+            .where(Enrolment.id.in_(welcomed))
             .options(selectinload(Enrolment.releases).selectinload(Release.version))
         ).all()
+    if enrolment_ids:
+        loaded += session.scalars(select(Enrolment).where(Enrolment.id.in_(enrolment_ids))).all()
     if release_ids:
         loaded += session.scalars(
             select(Release)

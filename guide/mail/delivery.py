@@ -1,4 +1,11 @@
-"""Deliver the outbox: claim, render, send or capture, mark; retries with back-off, unrenderable messages set aside."""
+"""Deliver the outbox: claim, render, send or capture, mark; retries with back-off.
+
+A batch is claimed, rendered (the login tokens of its mails inserted together),
+composed into bytes (guide.mail.mime) and sent over one SMTP connection; what the
+server took is marked sent in groups of SENT_GROUP, so a crash resends at most one
+group, each mail with the same Message-ID, and never loses one. A mail that cannot
+be rendered is set aside as unrenderable until a new release runs.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_mail import Message
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, text, update
 
-from guide.mail.content import prefetch
+from guide.mail.content import deferring_login_tokens, prefetch
+from guide.mail.mime import Composer
 from guide.mail.outbox import UNRENDERABLE, claim_due
-from guide.mail.render import build_message
+from guide.mail.render import RenderedMail, render_outbox_message
 from guide.mail.smtp import (
     PermanentFailure,
     classify_failure,
@@ -36,6 +43,17 @@ FIRST_RETRY = timedelta(minutes=1)
 
 
 LONGEST_RETRY = timedelta(hours=6)
+# Mails the server took are marked sent this many at a time: a crash resends at most these.
+SENT_GROUP = 20
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A rendered mail of the batch, with the row it came from."""
+
+    message_id: int
+    recipient: str
+    mail: RenderedMail
 
 
 @dataclass(frozen=True)
@@ -83,19 +101,14 @@ def send_now(session: DbSession, message: OutboxMessage, now: datetime | None = 
 
 
 def _send_claimed(session: DbSession, messages: list[OutboxMessage], now: datetime) -> Delivery:
-
     outcomes: Counter[str] = Counter()
-    # Read every claimed row, and what rendering them needs, in a few queries.
-    session.scalars(
-        select(OutboxMessage).where(OutboxMessage.id.in_([m.id for m in messages]))
-    ).all()
-    loaded = prefetch(session, messages)
-    rendered = []
+    loaded = prefetch(session, messages)  # what rendering reads, a query per table
+    outgoing: list[Outgoing] = []
+    tokens = []
     for message in messages:
         try:
-            # A savepoint: a failed render undoes only its own writes (its login token).
-            with session.begin_nested():
-                rendered.append((message.id, build_message(session, message, now)))
+            with deferring_login_tokens() as own:
+                mail = render_outbox_message(session, message, now)
         except Exception:  # a fault in Lots must not block the rest of the batch
             log.exception(
                 "Could not render outbox message %s (%s); it waits for a new release of "
@@ -103,15 +116,19 @@ def _send_claimed(session: DbSession, messages: list[OutboxMessage], now: dateti
                 message.id,
                 message.kind,
             )
-            _set_aside_unrenderable(session, message.id, now)
+            _set_aside_unrenderable(session, message, now)
             outcomes[UNRENDERABLE] += 1
+            continue
+        outgoing.append(Outgoing(message.id, message.recipient, mail))
+        tokens.extend(own)
     del loaded  # rendered: the prefetched rows may go
+    session.add_all(tokens)  # the links in the mails work before any mail leaves
     session.commit()
-    if rendered:
+    if outgoing:
         if current_app.config["GUIDE_CAPTURE_MAIL"]:
-            outcomes.update(_capture(session, rendered, now))
+            outcomes.update(_capture(session, outgoing, now))
         else:
-            outcomes.update(_send_over_smtp(session, rendered, now))
+            outcomes.update(_send_over_smtp(session, outgoing, now))
     return Delivery(
         claimed=len(messages),
         sent=outcomes["sent"],
@@ -121,62 +138,77 @@ def _send_claimed(session: DbSession, messages: list[OutboxMessage], now: dateti
     )
 
 
-def _capture(
-    session: DbSession, rendered: list[tuple[int, Message]], now: datetime
-) -> Counter[str]:
+def _capture(session: DbSession, outgoing: list[Outgoing], now: datetime) -> Counter[str]:
     """Keep the mails in the database instead of sending them (no MAIL_SERVER set)."""
-    for _, mail_message in rendered:
+    for item in outgoing:
         session.add(
             CapturedMail(
-                recipient=mail_message.recipients[0],
-                subject=mail_message.subject,
-                text_body=mail_message.body,
-                html_body=mail_message.html,
-                headers={"Message-ID": mail_message.msgId, **(mail_message.extra_headers or {})},
+                recipient=item.recipient,
+                subject=item.mail.subject,
+                text_body=item.mail.text,
+                html_body=item.mail.html,
+                headers=dict(item.mail.headers),
                 created_at=now,
             )
         )
     # In the session, so that the mails are kept exactly when they count as sent.
     session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_([message_id for message_id, _ in rendered]))
+        .where(OutboxMessage.id.in_([item.message_id for item in outgoing]))
         .values(status="sent", sent_at=now, attempts=OutboxMessage.attempts + 1, last_error=None)
         .execution_options(synchronize_session=False)
     )
     session.commit()
-    return Counter(sent=len(rendered))
+    return Counter(sent=len(outgoing))
 
 
-def _send_over_smtp(
-    session: DbSession, rendered: list[tuple[int, Message]], now: datetime
-) -> Counter[str]:
-    """Send the batch over one SMTP connection, marking each message as it goes.
+def _send_over_smtp(session: DbSession, outgoing: list[Outgoing], now: datetime) -> Counter[str]:
+    """Send the batch over one SMTP connection; mark what the server took in small groups.
 
-    Each message is marked and committed right after the server took it, so a crash
-    can at worst repeat the one message in flight, never lose one.
+    Before any failure is recorded, and at the end, the mails already taken are
+    marked; a crash in between can repeat at most SENT_GROUP mails, never lose one.
     """
     outcomes: Counter[str] = Counter()
-    untried = list(reversed(rendered))
+    composer = Composer(current_app.config["MAIL_DEFAULT_SENDER"])
+    taken: list[int] = []
+
+    def mark_taken() -> None:
+        if taken:
+            _mark_sent(session, taken, now)
+            outcomes["sent"] += len(taken)
+            taken.clear()
+
+    untried = list(reversed(outgoing))
     try:
-        with smtp_connection() as connection:
+        with smtp_connection() as server:
             while untried:
-                message_id, mail_message = untried.pop()
+                item = untried.pop()
+                mail = item.mail
+                data = composer.compose(
+                    item.recipient, mail.subject, mail.text, mail.html, mail.headers
+                )
                 try:
-                    connection.send(mail_message)
+                    server.sendmail(composer.envelope_from, [item.recipient], data)
                 except Exception as error:
+                    mark_taken()
                     failure = classify_failure(error)
                     permanent = isinstance(failure, PermanentFailure)
-                    outcomes[_mark_failed(session, message_id, now, str(failure), permanent)] += 1
+                    outcomes[
+                        _mark_failed(session, item.message_id, now, str(failure), permanent)
+                    ] += 1
                     session.commit()
                     if connection_lost(error):
                         raise
                     continue
-                _mark_sent(session, [message_id], now)
-                outcomes["sent"] += 1
+                taken.append(item.message_id)
+                if len(taken) >= SENT_GROUP:
+                    mark_taken()
+            mark_taken()
     except Exception as error:  # no connection, or it broke: the rest of the batch waits
+        mark_taken()
         failure = classify_failure(error)
-        for message_id, _ in untried:
-            outcomes[_mark_failed(session, message_id, now, str(failure))] += 1
+        for item in untried:
+            outcomes[_mark_failed(session, item.message_id, now, str(failure))] += 1
         session.commit()
         log.warning("SMTP delivery stopped (%s); the rest of the batch will be retried", failure)
     return outcomes
@@ -185,12 +217,16 @@ def _send_over_smtp(
 def _mark_sent(session: DbSession, message_ids: list[int], now: datetime) -> None:
     """Mark messages sent and commit that at once, on a connection of its own.
 
-    Committing the session for each message would expire every object it holds; this
-    is one UPDATE and one COMMIT, so marking each message as it goes stays cheap.
+    Committing the session would expire every object it holds; this is one UPDATE and
+    one COMMIT for a whole group.
     """
     engine = session.get_bind()
     assert isinstance(engine, Engine), "the app binds its session to an engine"
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # A mark lost in a database crash resends its group, exactly as a crash of
+            # this process would: no need to wait for the disk at every group.
+            connection.execute(text("SET LOCAL synchronous_commit = off"))
         connection.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(message_ids))
@@ -200,13 +236,12 @@ def _mark_sent(session: DbSession, message_ids: list[int], now: datetime) -> Non
         )
 
 
-def _set_aside_unrenderable(session: DbSession, message_id: int, now: datetime) -> None:
+def _set_aside_unrenderable(session: DbSession, message: OutboxMessage, now: datetime) -> None:
     """Keep a message that could not be rendered until different code runs.
 
     Retrying it like a 451 would fail the same way at every pass, fill the log and
     hide the fault behind "retrying"; nor is it the address's fault, so nothing pauses.
     """
-    message = session.get_one(OutboxMessage, message_id)
     message.status = UNRENDERABLE
     message.attempts += 1
     message.claimed_at = None

@@ -114,5 +114,15 @@ def claim_due(session: DbSession, now: datetime, limit: int, worker: str) -> lis
         message.status = "sending"
         message.claimed_at = now
         message.claimed_by = worker
+    ids = [message.id for message in messages]
     session.commit()
-    return messages
+    # The commit expired the rows: read them back in one query, not one refresh each.
+    if not ids:
+        return []
+    return list(
+        session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        )
+    )

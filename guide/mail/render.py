@@ -1,4 +1,4 @@
-"""Render an outbox message from its template pair into a Flask-Mail message with our headers."""
+"""Render an outbox message from its template pair: subject, plain text, HTML and our headers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from datetime import datetime
 
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale
-from flask_mail import Message
 
 from guide.mail.content import context_for
 from guide.mail.unsubscribe import unsubscribe_token
@@ -49,20 +48,3 @@ def message_id(message: OutboxMessage) -> str:
     host = current_app.base_url().host  # type: ignore[attr-defined]
     local = re.sub(r"[^A-Za-z0-9_-]+", ".", message.idempotency_key).strip(".")
     return f"<{local}@{host}>"
-
-
-def build_message(session: DbSession, message: OutboxMessage, now: datetime) -> Message:
-    """Render an outbox message into a Flask-Mail message with our headers."""
-    content = render_outbox_message(session, message, now)
-    headers = dict(content.headers)
-    # Flask-Mail writes its own Message-ID header; give it ours instead of adding a second.
-    message_id_header = headers.pop("Message-ID")
-    mail_message = Message(
-        subject=content.subject,
-        recipients=[message.recipient],
-        body=content.text,
-        html=content.html,
-        extra_headers=headers,
-    )
-    mail_message.msgId = message_id_header
-    return mail_message

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import current_app
-from flask_mail import Connection
 
 
 class PermanentFailure(Exception):
@@ -53,27 +54,27 @@ def connection_lost(error: BaseException) -> bool:
     return isinstance(error, OSError) and not isinstance(error, smtplib.SMTPException)
 
 
-class _TimedConnection(Connection):
-    """Flask-Mail's connection, but one that gives up on a server that stops answering.
+@contextmanager
+def smtp_connection() -> Iterator[smtplib.SMTP]:
+    """Open the configured mail server (Flask-Mail's settings) for one batch, with a timeout.
 
     Flask-Mail opens smtplib.SMTP without a timeout, so a server that accepts the
     connection and then says nothing would hold the delivery pass (and, with one
-    instance at a time, all delivery) forever.
+    instance at a time, all delivery) forever; GUIDE_SMTP_TIMEOUT bounds every step.
     """
-
-    def configure_host(self) -> smtplib.SMTP:
-        state = self.mail
-        timeout = current_app.config["GUIDE_SMTP_TIMEOUT"]
-        factory = smtplib.SMTP_SSL if state.use_ssl else smtplib.SMTP
-        host = factory(state.server, state.port, timeout=timeout)
+    state = current_app.extensions["mail"]
+    timeout = current_app.config["GUIDE_SMTP_TIMEOUT"]
+    factory = smtplib.SMTP_SSL if state.use_ssl else smtplib.SMTP
+    host = factory(state.server, state.port, timeout=timeout)
+    try:
         host.set_debuglevel(int(state.debug))
         if state.use_tls:
             host.starttls()
         if state.username and state.password:
             host.login(state.username, state.password)
-        return host
-
-
-def smtp_connection() -> Connection:
-    """Open the configured mail server, with a timeout (see _TimedConnection)."""
-    return _TimedConnection(current_app.extensions["mail"])
+        yield host
+    finally:
+        try:
+            host.quit()
+        except (smtplib.SMTPException, OSError):
+            host.close()  # the line is gone already; there is nothing to say goodbye to

@@ -9,7 +9,14 @@ from guide.models import Relative
 
 
 def _unsubscribe_serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="unsubscribe")
+    """The app's serializer for unsubscribe tokens, made once (its key derivation is not free)."""
+    key = current_app.config["SECRET_KEY"]
+    cached = current_app.extensions.get("lots_unsubscribe")
+    if cached is None or cached[0] != key:
+        cached = (key, URLSafeSerializer(key, salt="unsubscribe"))
+        current_app.extensions["lots_unsubscribe"] = cached
+    serializer: URLSafeSerializer = cached[1]
+    return serializer
 
 
 def unsubscribe_token(relative: Relative) -> str:

@@ -67,18 +67,29 @@ def create_login_token(
 
     With `attach`, using the token also moves that pending account into `relative`.
     """
-    token = secrets.token_urlsafe(32)
-    session_.add(
-        LoginToken(
-            relative_id=relative.id,
-            token_hash=hash_token(token),
-            created_at=now,
-            expires_at=now + lifetime,
-            attach_relative_id=attach.id if attach is not None else None,
-        )
-    )
+    token, row = new_login_token(relative, now, lifetime, attach)
+    session_.add(row)
     session_.flush()
     return token
+
+
+def new_login_token(
+    relative: Relative, now: datetime, lifetime: timedelta, attach: Relative | None = None
+) -> tuple[str, LoginToken]:
+    """Return a new token and the row that keeps its hash, not yet added to any session.
+
+    The delivery pass makes the tokens of a whole batch of mails and inserts them in
+    one statement once the mails have rendered.
+    """
+    token = secrets.token_urlsafe(32)
+    row = LoginToken(
+        relative_id=relative.id,
+        token_hash=hash_token(token),
+        created_at=now,
+        expires_at=now + lifetime,
+        attach_relative_id=attach.id if attach is not None else None,
+    )
+    return token, row
 
 
 def use_login_token(session_: DbSession, token: str, now: datetime) -> Relative:
