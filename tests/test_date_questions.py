@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from guide.content.model import Question, QuestionType, Text
 from guide.extensions import db
-from guide.models import CheckinInstance, Enrolment
+from guide.models import CheckinInstance, Enrolment, Event
 from guide.models.base import utcnow
 from guide.services.answers import AnswerError, clean_answers, parse_date
 from guide.services.journey import advance_enrolment, state_of
@@ -173,6 +173,61 @@ class TestTheDateOfTheDeath:
             "/api/v1/me/journey", headers={"Authorization": f"Bearer {taken.get_json()['token']}"}
         ).get_json()
         assert journey["enrolments"][0]["phase"]["id"] == "forsta-aret"
+
+    def enrol_with_death(self, days_ago: int) -> Enrolment:
+        card = issue_cards(make_tenant().unit, guide="efterlevande")[0]
+        death = self.local_today() - timedelta(days=days_ago)
+        return enrol_in_account(card, now=utcnow(), profile={"dodsdatum": death.isoformat()})
+
+    def test_a_corrected_date_moves_the_journey_and_releases_nothing_twice(
+        self, client: FlaskClient
+    ) -> None:
+        enrolment = self.enrol_with_death(days_ago=3)
+        assert enrolment.current_phase == "akut"
+        before = {r.module_id for r in enrolment.releases}
+        assert "de-forsta-dagarna" in before
+        log_in_relative(client, enrolment.relative)
+        assert "Ändra dina svar" in client.get("/min-guide/").get_data(as_text=True)
+        page = client.get(f"/min-guide/{enrolment.id}/dina-svar").get_data(as_text=True)
+        death = self.local_today() - timedelta(days=3)
+        assert f'value="{death.isoformat()}"' in page
+        corrected = self.local_today() - timedelta(days=40)
+        response = client.post(
+            f"/min-guide/{enrolment.id}/dina-svar",
+            data={"q-dodsdatum": corrected.isoformat(), "q-relation": "partner"},
+        )
+        assert response.headers["Location"] == "/min-guide/"
+        db.session.refresh(enrolment)
+        assert enrolment.profile == {"dodsdatum": corrected.isoformat(), "relation": "partner"}
+        assert enrolment.current_phase == "forsta-tiden"
+        released = [r.module_id for r in enrolment.releases]
+        assert len(released) == len(set(released))
+        assert set(released) - before == {"de-forsta-veckorna"}  # the opening text, no backlog
+        kinds = [e.kind for e in db.session.scalars(select(Event).order_by(Event.id))]
+        assert "profile_changed" in kinds
+        # Everything still to come counts from the corrected date.
+        decided = plan(current_library().guide("efterlevande"), state_of(enrolment), utcnow())
+        assert decided.next_due_at is not None
+        assert decided.next_due_at.astimezone(STOCKHOLM).date() > self.local_today()
+
+    def test_the_api_changes_the_date_and_refuses_one_ahead_at_its_field(
+        self, client: FlaskClient
+    ) -> None:
+        enrolment = self.enrol_with_death(days_ago=3)
+        headers = relative_token(enrolment.relative)
+        path = f"/api/v1/me/enrolments/{enrolment.id}/profile"
+        ahead = (self.local_today() + timedelta(days=2)).isoformat()
+        refused = client.put(path, json={"profile": {"dodsdatum": ahead}}, headers=headers)
+        assert refused.status_code == 400
+        assert refused.get_json()["field"] == "dodsdatum"
+        corrected = (self.local_today() - timedelta(days=120)).isoformat()
+        taken = client.put(path, json={"profile": {"dodsdatum": corrected}}, headers=headers)
+        assert taken.status_code == 200
+        body = taken.get_json()
+        assert body["changed"] == ["dodsdatum"] and body["profile"] == {"dodsdatum": corrected}
+        assert body["journey"]["phase"]["id"] == "forsta-aret"
+        again = client.put(path, json={"profile": {"dodsdatum": corrected}}, headers=headers)
+        assert again.get_json()["changed"] == []
 
 
 # --- a date asked in a check-in, which a module counts from -----------------------------
