@@ -19,6 +19,7 @@ from guide.extensions import babel, csrf, db, limiter, mail, migrate, select_loc
 from guide.mail import background as background_mail
 from guide.services.library import init_library
 from guide.web import (
+    admin,
     cards,
     checkins,
     contact,
@@ -26,10 +27,12 @@ from guide.web import (
     helpers,
     inbox,
     journey,
+    local_facts,
     mail_problems,
     needs,
     public,
     staff,
+    stats,
 )
 from guide.web import errors as page_errors
 from guide.web.sessions import load_logged_in
@@ -37,7 +40,10 @@ from guide.web.sessions import load_logged_in
 # Importing the models registers every table with the metadata (migrations compare them).
 MODELS = models
 
-PAGES = (public, journey, checkins, needs, contact, staff, cards, followup, mail_problems, inbox)
+PAGES = (
+    *(public, journey, checkins, needs, contact, staff, cards, followup, mail_problems, inbox),
+    *(admin, local_facts, stats),
+)
 
 
 def create_app() -> Flask:

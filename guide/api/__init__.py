@@ -61,8 +61,11 @@ from guide.api import (  # noqa: E402
     contact,
     followup,
     journey,
+    local_facts,
     login,
     needs,
+    stats,
 )
 
 ROUTE_MODULES = (activations, login, journey, checkins, needs, contact, cards, followup)
+ADMIN_ROUTE_MODULES = (local_facts, stats)
