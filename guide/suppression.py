@@ -144,7 +144,9 @@ def _reduce(matrix: list[list[Fraction]], width: int) -> list[tuple[int, int]]:
         for other in range(len(matrix)):
             factor = matrix[other][column]
             if other != row and factor != 0:
-                matrix[other] = [a - factor * b for a, b in zip(matrix[other], matrix[row], strict=True)]
+                matrix[other] = [
+                    a - factor * b for a, b in zip(matrix[other], matrix[row], strict=True)
+                ]
         pivots.append((row, column))
         row += 1
         if row == len(matrix):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from sqlalchemy import func, select
 
 from guide.extensions import db
@@ -29,15 +30,15 @@ from guide.web.sessions import staff_required
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 ROLE_NAMES = {
-    StaffRole.STAFF: "Personal på en enhet",
-    StaffRole.ORG_ADMIN: "Administratör för organisationen",
-    StaffRole.EDITOR: "Redaktör för innehållet",
-    StaffRole.ADMIN: "Systemadministratör",
+    StaffRole.STAFF: lazy_gettext("Personal på en enhet"),
+    StaffRole.ORG_ADMIN: lazy_gettext("Administratör för organisationen"),
+    StaffRole.EDITOR: lazy_gettext("Redaktör för innehållet"),
+    StaffRole.ADMIN: lazy_gettext("Systemadministratör"),
 }
 
 
 def _role_names() -> dict[str, str]:
-    return {role.value: _(name) for role, name in ROLE_NAMES.items()}
+    return {role.value: str(name) for role, name in ROLE_NAMES.items()}
 
 
 def _own_organisation() -> Organisation:

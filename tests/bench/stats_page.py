@@ -16,7 +16,7 @@ the same run. It checks that the page counts what was generated.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
