@@ -46,7 +46,7 @@ class Shown:
     """One published value: the number, or why it is hidden."""
 
     value: int | None
-    reason: str | None = None  # None (shown), "small" or "complementary"
+    reason: str | None = None  # None (shown), "small", "difference" or "complementary"
 
     @property
     def hidden(self) -> bool:
@@ -196,12 +196,12 @@ def suppress_table(
     cells: Sequence[Sequence[int]],
     row_totals: bool = True,
     column_totals: bool = True,
-    force: frozenset[tuple[int, int]] = frozenset(),
+    force: frozenset[Position] = frozenset(),
 ) -> SuppressedTable:
     """Return the table as it may be published: small counts and their complements hidden.
 
-    `cells` is a list of rows of non-negative counts. `force` names further cells
-    (row, column) to hide as if small, e.g. those `difference_unsafe` flags.
+    `cells` is a list of rows of non-negative counts. `force` names further positions
+    (cells or totals) to hide as if small, e.g. those `difference_unsafe` flags.
     """
     rows = len(cells)
     columns = len(cells[0]) if rows else 0
@@ -218,8 +218,10 @@ def suppress_table(
     reason: dict[Position, str] = {}
     for position in every:
         value = _value_at(position, cells)
-        if is_small(value) or (position[0] == "cell" and position[1:] in force):
+        if is_small(value):
             reason[position] = "small"
+        elif position in force:
+            reason[position] = "difference"
     while True:
         hidden = [p for p in every if p in reason]
         exposed = determined(hidden, relations) if hidden else set()

@@ -203,3 +203,18 @@ def test_a_period_is_read_in_whole_months_and_a_bad_one_is_refused(
     assert days["period"] == {"from": "2026-05", "to": "2026-05"}
     log_in_staff(client, tenant.admin)
     assert client.get("/admin/statistik/?fran=nonsens").status_code == 400
+
+
+def test_two_nested_periods_never_give_a_small_count_away_by_their_difference(
+    client: FlaskClient, tenant: Tenant
+) -> None:
+    issue_cards(tenant.unit, 10, now=ISSUED)
+    issue_cards(tenant.unit, 2, now=ISSUED + timedelta(days=31))  # two cards in June
+    may = _stats(client, tenant.admin)["tables"]["cards"]
+    assert may["column_totals"][0] == 10
+    both = _stats(client, tenant.admin, to="2026-06")["tables"]["cards"]
+    # 12 beside May's 10 would say that June had 2: the longer period hides it.
+    assert both["column_totals"][0] == "dolt"
+    assert 12 not in [v for row in both["rows"] for v in row["values"]]
+    june = _stats(client, tenant.admin, **{"from": "2026-06", "to": "2026-06"})["tables"]["cards"]
+    assert june["column_totals"][0] == "<5"

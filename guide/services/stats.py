@@ -35,6 +35,7 @@ from guide.models import (
 )
 from guide.models.base import DbSession
 from guide.suppression import (
+    Position,
     Shown,
     SuppressedTable,
     change,
@@ -283,6 +284,29 @@ def _series(rows: Iterable[Any], keys: Sequence[Any], period: Period) -> dict[An
     return series
 
 
+def _monthly_by_position(
+    series: Sequence[Sequence[list[int]]], row_totals: bool, column_totals: bool
+) -> Iterable[tuple[Position, list[int]]]:
+    """Yield each published position of a flow table with its count month by month."""
+
+    def added(lists: Iterable[list[int]]) -> list[int]:
+        return [sum(month) for month in zip(*lists, strict=True)]
+
+    for i, row in enumerate(series):
+        for j, monthly in enumerate(row):
+            yield ("cell", i, j), monthly
+    if not series:
+        return
+    if row_totals:
+        for i, row in enumerate(series):
+            yield ("row", i, 0), added(row)
+    if column_totals:
+        for j in range(len(series[0])):
+            yield ("column", j, 0), added(row[j] for row in series)
+    if row_totals or column_totals:
+        yield ("grand", 0, 0), added(monthly for row in series for monthly in row)
+
+
 def _flow_table(
     table_id: str,
     title: str,
@@ -295,9 +319,8 @@ def _flow_table(
 ) -> Table:
     cells = [[sum(monthly) for monthly in row] for row in series]
     unsafe = frozenset(
-        (i, j)
-        for i, row in enumerate(series)
-        for j, monthly in enumerate(row)
+        position
+        for position, monthly in _monthly_by_position(series, row_totals, column_totals)
         if difference_unsafe(monthly)
     )
     numbers = suppress_table(cells or [[0] * len(column_labels)], row_totals, column_totals, unsafe)

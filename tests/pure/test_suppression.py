@@ -52,9 +52,14 @@ def rank(rows: list[list[Fraction]]) -> int:
     return found
 
 
-def hidden_values(cells: list[list[int]], row_totals: bool, column_totals: bool) -> list[str]:
+def hidden_values(
+    cells: list[list[int]],
+    row_totals: bool,
+    column_totals: bool,
+    force: frozenset = frozenset(),  # type: ignore[type-arg]
+) -> list[str]:
     """Publish the table and return the names of the hidden values that can be worked out."""
-    table = suppress_table(cells, row_totals, column_totals)
+    table = suppress_table(cells, row_totals, column_totals, force)
     rows, columns = len(cells), len(cells[0])
     shown: dict[str, Shown] = {}
     for i in range(rows):
@@ -95,6 +100,23 @@ def test_no_hidden_value_is_a_linear_combination_of_the_published_ones(
     cells: list[list[int]], row_totals: bool, column_totals: bool
 ) -> None:
     assert hidden_values(cells, row_totals, column_totals) == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(tables, st.booleans(), st.booleans(), st.sampled_from(["grand", "row", "column", "cell"]))
+def test_values_hidden_for_the_difference_rule_are_protected_like_small_ones(
+    cells: list[list[int]], row_totals: bool, column_totals: bool, kind: str
+) -> None:
+    force = frozenset({(kind, 0, 0)})
+    assert hidden_values(cells, row_totals, column_totals, force) == []
+    table = suppress_table(cells, row_totals, column_totals, force)
+    forced = {
+        "cell": table.cells[0][0],
+        "row": table.row_totals[0] if table.row_totals else None,
+        "column": table.column_totals[0] if table.column_totals else None,
+        "grand": table.grand_total,
+    }[kind]
+    assert forced is None or forced.hidden
 
 
 @settings(max_examples=300, deadline=None)
