@@ -19,6 +19,7 @@ from guide.extensions import babel, csrf, db, limiter, mail, migrate, select_loc
 from guide.mail import background as background_mail
 from guide.services.library import init_library
 from guide.web import (
+    admin,
     cards,
     checkins,
     contact,
@@ -26,11 +27,13 @@ from guide.web import (
     helpers,
     inbox,
     journey,
+    local_facts,
     mail_problems,
     needs,
     profile,
     public,
     staff,
+    stats,
 )
 from guide.web import errors as page_errors
 from guide.web.sessions import load_logged_in
@@ -39,17 +42,8 @@ from guide.web.sessions import load_logged_in
 MODELS = models
 
 PAGES = (
-    public,
-    journey,
-    checkins,
-    profile,
-    needs,
-    contact,
-    staff,
-    cards,
-    followup,
-    mail_problems,
-    inbox,
+    *(public, journey, checkins, profile, needs, contact, staff, cards, followup),
+    *(mail_problems, inbox, admin, local_facts, stats),
 )
 
 

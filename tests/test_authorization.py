@@ -28,7 +28,7 @@ from sqlalchemy import update
 
 from guide.extensions import db
 from guide.mail.delivery import UNRENDERABLE
-from guide.models import CheckinInstance, OutboxMessage, StaffRole
+from guide.models import CheckinInstance, OutboxMessage, StaffRole, StaffUser
 from guide.models.base import utcnow
 from guide.services.accounts import create_staff, issue_api_token
 from guide.services.followup import raise_alert
@@ -137,6 +137,22 @@ ACCESS: dict[str, Access] = {
     "api.show_alert": Access(CARD_WORKERS, ids={"alert_id": "alert"}),
     "api.alert_contacted": Access(CARD_WORKERS, ids={"alert_id": "alert"}),
     "api.alert_close": Access(CARD_WORKERS, ids={"alert_id": "alert"}),
+    # Organisation admin (issue 12): the system admin has a landing page but no organisation.
+    "admin.index": Access(frozenset({ORG_ADMIN, ADMIN})),
+    "admin.create_unit": Access(frozenset({ORG_ADMIN})),
+    "admin.update_unit": Access(frozenset({ORG_ADMIN}), ids={"unit_id": "unit"}),
+    "admin.invite": Access(frozenset({ORG_ADMIN, ADMIN})),
+    "admin.deactivate": Access(
+        frozenset({ORG_ADMIN, ADMIN}), ids={"staff_id": "colleague"}, all_tenants=frozenset({ADMIN})
+    ),
+    "admin.create_organisation": Access(frozenset({ADMIN})),
+    "local_facts.index": Access(frozenset({ORG_ADMIN})),
+    "local_facts.edit": Access(frozenset({ORG_ADMIN}), values={"key": "anhorigstod.telefon"}),
+    "stats.index": Access(CARD_WORKERS),
+    "stats.csv_export": Access(CARD_WORKERS),
+    "api.list_local_facts": Access(frozenset({ORG_ADMIN})),
+    "api.put_local_fact": Access(frozenset({ORG_ADMIN}), values={"key": "anhorigstod.telefon"}),
+    "api.get_stats": Access(CARD_WORKERS),
 }
 
 
@@ -149,8 +165,18 @@ def _unrenderable_again(world: World) -> None:
     db.session.commit()
 
 
+def _colleagues_active_again(world: World) -> None:
+    """A deactivation stops the colleague; start it again so the next identity finds it."""
+    ids = (world.own["colleague"], world.foreign["colleague"])
+    db.session.execute(update(StaffUser).where(StaffUser.id.in_(ids)).values(deactivated_at=None))
+    db.session.commit()
+
+
 # Routes that change the row they are called on: set it back before each call.
-RESET_BEFORE: dict[str, Any] = {"mail_problems.retry": _unrenderable_again}
+RESET_BEFORE: dict[str, Any] = {
+    "mail_problems.retry": _unrenderable_again,
+    "admin.deactivate": _colleagues_active_again,
+}
 
 # Ids no row has, and ids no id column can hold.
 FUZZED_IDS = (0, 2**31 - 1, 2**31, 2**63, 10**30)
@@ -190,8 +216,14 @@ def _rows_of(tenant: Any, email: str) -> tuple[Any, dict[str, int]]:
         attempts=1,
     )
     db.session.add(unrenderable)
+    colleague = create_staff(
+        db.session, f"kollega@{tenant.organisation.slug}.se", StaffRole.STAFF,
+        tenant.organisation, tenant.unit,
+    )  # fmt: skip
     db.session.commit()
     return enrolment.relative, {
+        "unit": tenant.unit.id,
+        "colleague": colleague.id,
         "enrolment": enrolment.id,
         "checkin": instance.id,
         "alert": alert.id,

@@ -46,15 +46,20 @@ def test_every_operation_answers_as_documented(
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 15
     calls: list[str] = []
+    nothing_to_break = 0
     for operation in operations:
         if (operation.path, operation.method.upper()) == ("/auth/token", "DELETE"):
             continue  # revoking the token would leave the rest of the run without one
         who = "relative" if operation.path.startswith("/me/") else "staff"
 
-        fuzz(operation, mode, {"Authorization": f"Bearer {tokens[who]}"}, calls)
+        if not fuzz(operation, mode, {"Authorization": f"Bearer {tokens[who]}"}, calls):
+            nothing_to_break += 1
     # Not a test that cannot fail: many requests went out, to nearly every operation.
     assert len(calls) >= 5 * len(operations), len(calls)
-    assert len(set(calls)) >= len(operations) - 3
+    # Every operation was called but the one skipped above and, when only invalid
+    # requests are wanted, those that take no parameter and no body.
+    assert len(set(calls)) >= len(operations) - 1 - nothing_to_break
+    assert nothing_to_break <= 5
 
 
 def fuzz(
@@ -62,8 +67,11 @@ def fuzz(
     mode: GenerationMode,
     headers: dict[str, str],
     calls: list[str],
-) -> None:
-    """Call one operation with EXAMPLES generated requests and check every answer."""
+) -> bool:
+    """Call one operation with EXAMPLES generated requests and check every answer.
+
+    Return False when there was no request to make (nothing of it can be made invalid).
+    """
 
     @given(case=operation.as_strategy(generation_mode=mode, headers=headers))
     @settings(
@@ -86,3 +94,5 @@ def fuzz(
     except Unsatisfiable:
         # Nothing to get wrong: no parameters and no body (GET /health, GET /me/journey).
         assert mode is GenerationMode.NEGATIVE
+        return False
+    return True

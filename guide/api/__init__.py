@@ -61,9 +61,12 @@ from guide.api import (  # noqa: E402
     contact,
     followup,
     journey,
+    local_facts,
     login,
     needs,
     profile,
+    stats,
 )
 
 ROUTE_MODULES = (activations, login, journey, checkins, profile, needs, contact, cards, followup)
+ADMIN_ROUTE_MODULES = (local_facts, stats)

@@ -156,6 +156,16 @@ class AlertNoteBody(Body):
 # -- reading a body -----------------------------------------------------------------
 
 
+class LocalFactBody(Body):
+    value: Text = Field(description="plain text; empty clears it (the fallback shows again)")
+    unit: ShortText | None = Field(None, description="a unit's slug: that unit's override")
+
+    messages: ClassVar[dict[str, str]] = {
+        "value": "Skriv värdet som text, högst 2000 tecken.",
+        "unit": "Skriv enhetens kortnamn, till exempel anhorigstod.",
+    }
+
+
 def parse_body(model: type[M], *, optional: bool = False) -> M:
     """Return the request's JSON body as `model`, or raise the ApiError that says what is wrong.
 

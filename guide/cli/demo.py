@@ -15,11 +15,25 @@ from guide.models.base import utcnow
 from guide.services.accounts import create_organisation, create_staff, create_unit, get_unit
 from guide.services.cards import BatchRequest, issue_batch, printable_cards
 from guide.services.library import current_library
+from guide.services.local_facts import set_local_fact
 
 DEMO_CARDS_PER_GUIDE = 8
 
 DEMO_PASSWORD = "demo-losenord-2026"
 DEMO_ORG = "demokommun"
+# Local facts of the demo: plainly made up, never a number or address someone could call.
+DEMO_LOCAL_FACTS = {
+    "anhorigkonsulent.kontakt": "Demo kommuns anhörigkonsulent (påhittad, det här är en demo). "
+    "I en riktig kommun står namn, telefon och tider här.",
+    "anhorigstod.grupper": "Demo kommun har en påhittad anhöriggrupp på tisdagar. "
+    "I en riktig kommun står grupper, tider och platser här.",
+    "bistand.kontakt": "Biståndshandläggarna i Demo kommun finns bara i demon. "
+    "I en riktig kommun står hur du når dem här.",
+    "uppfoljning.tider": "I demon läser personalen signalerna vardagar (påhittade tider). "
+    "I en riktig kommun står personalens tider här.",
+    "psykiatri.avdelning": "Avdelning 3 i Demo kommun är påhittad. "
+    "I en riktig region står telefon och besökstider här.",
+}
 DEMO_ACCOUNTS = (
     ("personal@demo.lots.se", StaffRole.STAFF, "anhorigstod"),
     ("personal.psykiatri@demo.lots.se", StaffRole.STAFF, "psykiatri"),
@@ -41,19 +55,20 @@ def create_demo(app: Flask) -> Iterator[str]:
                 organisation,
                 "anhorigstod",
                 "Anhörigstöd",
-                "Anhörigkonsulenten (demo: här står enhetens telefon)",
+                "Anhörigkonsulenten i Demo kommun. Telefon: finns inte, det här är en demo.",
             ),
             "psykiatri": create_unit(
                 session,
                 organisation,
                 "psykiatri",
                 "Psykiatriska kliniken",
-                "Avdelning 3 (demo: här står enhetens telefon)",
+                "Avdelning 3, Psykiatriska kliniken i Demo kommun. Telefon: finns inte i demon.",
             ),
         }
+        accounts = {}
         for email, role, unit_slug in DEMO_ACCOUNTS:
             in_org = role in (StaffRole.STAFF, StaffRole.ORG_ADMIN)
-            create_staff(
+            accounts[role] = create_staff(
                 session,
                 email,
                 role,
@@ -61,6 +76,18 @@ def create_demo(app: Flask) -> Iterator[str]:
                 unit=units[unit_slug] if unit_slug else None,
                 password=DEMO_PASSWORD,
             )
+        library = current_library()
+        for key, value in DEMO_LOCAL_FACTS.items():
+            if key in library.local_facts:
+                set_local_fact(
+                    session,
+                    library,
+                    organisation,
+                    key,
+                    value,
+                    utcnow(),
+                    accounts[StaffRole.ORG_ADMIN],
+                )
         session.commit()
     yield ""
     yield from _demo_cards(app, organisation)

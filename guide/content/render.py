@@ -10,7 +10,7 @@ import markdown
 import nh3
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from guide.content.model import LocalFact
 
@@ -24,18 +24,75 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"scope"}}
 ALLOWED_SCHEMES = {"http", "https", "mailto", "tel"}
 
 
+# A Swedish phone number as people write it: 0 or +46, then digits with spaces or hyphens
+# (08-123 456 78, 010-123 45 67, +46 8 123 456 78), or a short number such as 1177 or 113 13.
+PHONE = re.compile(
+    r"(?<![\w+/.-])(?:(?:\+46|0)[1-9](?:[ -]?\d){5,11}|1177|113 ?13|90101|112)(?![\w/-])"
+)
+# A web address: https://..., http://... or www.... (always linked as https).
+WEB_ADDRESS = re.compile(r"(?<![\w@/.])(?:https?://|www\.)[^\s<>\"'`]+")
+_TRAILING = ".,;:!?)]}"
+# Private-use characters that no module or value holds: where a value goes in the Markdown.
+_SLOT = "\ue000{}\ue001"
+_SLOT_PATTERN = re.compile("\ue000(\\d+)\ue001")
+
+
+def fact_value(key: str, values: Mapping[str, str], facts: Mapping[str, LocalFact]) -> str:
+    """Return the organisation's value for `key` as plain text, else the national fallback."""
+    value = (values.get(key) or "").strip()
+    if value:
+        return value
+    fact = facts.get(key)
+    return fact.fallback if fact else ""
+
+
 def fill_local_facts(text: str, values: Mapping[str, str], facts: Mapping[str, LocalFact]) -> str:
-    """Replace `{{ local.key }}` with the organisation's value, else the national fallback."""
+    """Replace `{{ local.key }}` with the plain-text value, else the national fallback."""
+    return PLACEHOLDER.sub(lambda match: fact_value(match.group(1), values, facts), text)
 
-    def substitute(match: re.Match[str]) -> str:
-        key = match.group(1)
-        value = (values.get(key) or "").strip()
-        if value:
-            return value
-        fact = facts.get(key)
-        return fact.fallback if fact else ""
 
-    return PLACEHOLDER.sub(substitute, text)
+def _tel_href(number: str) -> str:
+    digits = re.sub(r"[^\d+]", "", number)
+    return "tel:" + digits
+
+
+def _https_href(address: str) -> str:
+    rest = re.sub(r"^https?://", "", address, flags=re.IGNORECASE)
+    return "https://" + rest
+
+
+def plain_value_html(value: str) -> Markup:
+    """Render a local fact's value as HTML: all of it text, phone numbers and web addresses links.
+
+    Nothing typed becomes markup: the value is escaped whole, and only what the two
+    patterns recognise is wrapped in an `<a>` whose address is built here (`tel:` from
+    the digits, `https://` in front of the host), never taken as typed.
+    """
+    pieces: list[str] = []
+    position = 0
+    for match in _links_in(value):
+        start, end, href = match
+        pieces.append(str(escape(value[position:start])))
+        pieces.append(f'<a href="{escape(href)}">{escape(value[start:end])}</a>')
+        position = end
+    pieces.append(str(escape(value[position:])))
+    return Markup("".join(pieces))
+
+
+def _links_in(value: str) -> list[tuple[int, int, str]]:
+    """Return (start, end, href) of each phone number and web address in `value`, in order."""
+    found: list[tuple[int, int, str]] = []
+    for match in WEB_ADDRESS.finditer(value):
+        text = match.group(0).rstrip(_TRAILING)
+        host = re.sub(r"^(https?://)", "", text, flags=re.IGNORECASE)
+        if not re.match(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", host):
+            continue
+        found.append((match.start(), match.start() + len(text), _https_href(text)))
+    for match in PHONE.finditer(value):
+        if any(start <= match.start() < end for start, end, _ in found):
+            continue
+        found.append((match.start(), match.end(), _tel_href(match.group(0))))
+    return sorted(found)
 
 
 class _ModuleLinks(Treeprocessor):
@@ -74,17 +131,26 @@ def render_markdown(
     facts: Mapping[str, LocalFact] | None = None,
     link_for: Callable[[str], str | None] | None = None,
 ) -> Markup:
-    """Render a module body to sanitised HTML.
+    """Render a module body to sanitised HTML with the local facts filled in as plain text.
 
-    Local facts are filled in before Markdown runs so a value may hold a link; the
-    sanitiser runs last, so nothing an editor or an admin types can add a script,
-    an event handler or a `javascript:` URL.
+    Each placeholder becomes a slot before Markdown runs, and the slot is filled with
+    the escaped value afterwards (`plain_value_html`), so nothing an admin types is
+    read as Markdown or HTML: only phone numbers and web addresses become links. The
+    sanitiser runs last, so nothing an editor types can add a script, an event
+    handler or a `javascript:` URL either.
     """
-    text = fill_local_facts(body, values or {}, facts or {})
+    filled: list[Markup] = []
+
+    def slot(match: re.Match[str]) -> str:
+        filled.append(plain_value_html(fact_value(match.group(1), values or {}, facts or {})))
+        return _SLOT.format(len(filled) - 1)
+
+    text = PLACEHOLDER.sub(slot, body)
     extensions: list[Extension | str] = ["tables", "sane_lists"]
     if link_for is not None:
         extensions.append(_ModuleLinksExtension(link_for))
     html = markdown.markdown(text, extensions=extensions, output_format="html")
+    html = _SLOT_PATTERN.sub(lambda match: str(filled[int(match.group(1))]), html)
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS | {"span"},

@@ -14,7 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from guide.content.render import render_markdown, render_plain
-from guide.models import CheckinInstance, Enrolment, LoginToken, OutboxMessage, Relative, Release
+from guide.models import (
+    CheckinInstance,
+    Enrolment,
+    LoginToken,
+    OutboxMessage,
+    Relative,
+    Release,
+    StaffUser,
+)
 from guide.models.base import DbSession
 from guide.services.library import current_library
 from guide.services.local_facts import local_values
@@ -24,6 +32,7 @@ from guide.services.login import (
     mail_link_lifetime,
     new_login_token,
 )
+from guide.services.passwords import LINK_DAYS, password_link
 
 # While the delivery pass renders a batch, the login tokens its mails carry wait here
 # and are inserted together afterwards (one statement, no savepoint per mail).
@@ -111,6 +120,7 @@ def context_for(
         "login": _login,
         "notice": _notice,
         "alert": _alert,
+        "staff_invite": _staff_invite,
     }
     return builders[message.kind](session, message, relative, now)
 
@@ -185,7 +195,9 @@ def _notice(
     releases = [session.get_one(Release, id) for id in message.payload.get("releases", [])]
     checkins = [session.get_one(CheckinInstance, id) for id in message.payload.get("checkins", [])]
     full_text = relative.full_text_email and not guide.sensitive
-    values = local_values(session, enrolment.organisation_id) if full_text else {}
+    values = (
+        local_values(session, enrolment.organisation_id, enrolment.unit_id) if full_text else {}
+    )
     modules = []
     for release in releases:
         item = _module_item(release, language)
@@ -227,4 +239,18 @@ def _alert(
         "queue_url": url_for(
             "followup.alert", alert_id=message.payload["alert_id"], _external=True
         ),
+    }
+
+
+def _staff_invite(
+    session: DbSession, message: OutboxMessage, relative: Relative | None, now: datetime
+) -> dict[str, Any]:
+    # The link is made when the mail is rendered, never stored: it stops once used.
+    account = session.get_one(StaffUser, message.payload["staff_id"])
+    return {
+        "subject": _("Ditt konto i Lots"),
+        "organisation": message.payload.get("organisation", ""),
+        "role": account.role,
+        "password_url": password_link(account),
+        "days": LINK_DAYS,
     }

@@ -31,13 +31,18 @@ class ModuleVersion(Model):
 
 
 class LocalFactValue(Model):
-    """An organisation's own value for a `{{ local.key }}` placeholder."""
+    """An organisation's own value for a `{{ local.key }}` placeholder, or one unit's override.
+
+    A row without `unit_id` is the organisation's value; a row with one overrides it
+    for the relatives whose card that unit issued. Values are plain text.
+    """
 
     __tablename__ = "local_fact_value"
-    __table_args__ = (UniqueConstraint("organisation_id", "key"),)
+    __table_args__ = (UniqueConstraint("organisation_id", "unit_id", "key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     key: Mapped[str] = mapped_column(String(200))
     value: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -58,4 +58,6 @@ class AuditLog(Model):
     action: Mapped[str] = mapped_column(String(40))
     target_type: Mapped[str] = mapped_column(String(40))
     target_id: Mapped[int]
+    # What the action was about beyond the row, e.g. the key of a local fact changed.
+    detail: Mapped[str | None] = mapped_column(String(300))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

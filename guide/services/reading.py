@@ -188,7 +188,7 @@ def module_page(
     guide = library.guide(enrolment.guide_id)
     language = enrolment.relative.language
     release = next((r for r in enrolment.releases if r.module_id == module_id), None)
-    values = local_values(session, enrolment.organisation_id)
+    values = local_values(session, enrolment.organisation_id, enrolment.unit_id)
     if release is not None:
         text = version_text(release.version, language)
         if release.read_at is None:

@@ -135,9 +135,9 @@ def login() -> ResponseReturnValue:
                 return render_template("staff/login.html", error=error), 403
             log_in_staff(staff, utcnow())
             db.session.commit()
-            target = same_origin_path(
-                request.args.get("next"), url_for("cards.index"), prefix="/personal/"
-            )
+            # The system admin has no cards: their landing page is the administration.
+            landing = url_for("admin.index" if staff.role == "admin" else "cards.index")
+            target = same_origin_path(request.args.get("next"), landing, prefix="/personal/")
             response = redirect(target)
             _remember_device(response, email)
             return response

@@ -24,6 +24,7 @@ PURE_MODULES = [
     "guide.content.readability",
     "guide.content.render",
     "guide.errors",
+    "guide.suppression",
 ]
 FORBIDDEN = ("flask", "sqlalchemy", "flask_sqlalchemy", "werkzeug", "apscheduler", "psycopg")
 
