@@ -19,6 +19,7 @@ from guide.extensions import babel, csrf, db, limiter, mail, migrate, select_loc
 from guide.mail import background as background_mail
 from guide.services.library import init_library
 from guide.web import (
+    audit,
     cards,
     checkins,
     contact,
@@ -29,6 +30,7 @@ from guide.web import (
     mail_problems,
     needs,
     public,
+    settings,
     staff,
 )
 from guide.web import errors as page_errors
@@ -37,7 +39,20 @@ from guide.web.sessions import load_logged_in
 # Importing the models registers every table with the metadata (migrations compare them).
 MODELS = models
 
-PAGES = (public, journey, checkins, needs, contact, staff, cards, followup, mail_problems, inbox)
+PAGES = (
+    public,
+    journey,
+    checkins,
+    needs,
+    contact,
+    settings,
+    staff,
+    cards,
+    followup,
+    mail_problems,
+    audit,
+    inbox,
+)
 
 
 def create_app() -> Flask:

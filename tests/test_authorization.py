@@ -135,6 +135,22 @@ ACCESS: dict[str, Access] = {
     "api.show_alert": Access(CARD_WORKERS, ids={"alert_id": "alert"}),
     "api.alert_contacted": Access(CARD_WORKERS, ids={"alert_id": "alert"}),
     "api.alert_close": Access(CARD_WORKERS, ids={"alert_id": "alert"}),
+    # Issue 13: a relative's own settings and data (erasing needs a confirmation in
+    # the body or form, which the matrix's probe does not carry).
+    "settings.index": Access(frozenset({RELATIVE})),
+    "settings.save": Access(frozenset({RELATIVE})),
+    "settings.pause": Access(frozenset({RELATIVE}), ids={"enrolment_id": "enrolment"}),
+    "settings.consent": Access(frozenset({RELATIVE}), values={"purpose": "statistics"}),
+    "settings.export": Access(frozenset({RELATIVE})),
+    "settings.erase": Access(frozenset({RELATIVE})),
+    "settings.erased": Access(ANYONE),
+    "audit.index": Access(frozenset({ORG_ADMIN, ADMIN})),
+    "api.export_me": Access(frozenset({RELATIVE})),
+    "api.erase_me": Access(frozenset({RELATIVE})),
+    "api.my_settings": Access(frozenset({RELATIVE})),
+    "api.change_my_settings": Access(frozenset({RELATIVE})),
+    "api.give_my_consent": Access(frozenset({RELATIVE}), values={"purpose": "statistics"}),
+    "api.withdraw_my_consent": Access(frozenset({RELATIVE}), values={"purpose": "statistics"}),
 }
 
 

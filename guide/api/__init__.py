@@ -63,6 +63,19 @@ from guide.api import (  # noqa: E402
     journey,
     login,
     needs,
+    privacy,
+    settings,
 )
 
-ROUTE_MODULES = (activations, login, journey, checkins, needs, contact, cards, followup)
+ROUTE_MODULES = (
+    activations,
+    login,
+    journey,
+    checkins,
+    needs,
+    contact,
+    cards,
+    followup,
+    privacy,
+    settings,
+)

@@ -111,6 +111,8 @@ def context_for(
         "login": _login,
         "notice": _notice,
         "alert": _alert,
+        "erased": _erased,
+        "retention_warning": _retention_warning,
     }
     return builders[message.kind](session, message, relative, now)
 
@@ -227,4 +229,26 @@ def _alert(
         "queue_url": url_for(
             "followup.alert", alert_id=message.payload["alert_id"], _external=True
         ),
+    }
+
+
+def _erased(
+    session: DbSession, message: OutboxMessage, relative: Relative | None, now: datetime
+) -> dict[str, Any]:
+    """Confirm an erasure: no link into an account that no longer exists, no guide named."""
+    return {
+        "subject": _("Ditt konto hos Lots är raderat"),
+        "by_retention": message.payload.get("reason") == "retention",
+    }
+
+
+def _retention_warning(
+    session: DbSession, message: OutboxMessage, relative: Relative | None, now: datetime
+) -> dict[str, Any]:
+    """Warn that an unused account will be erased; logging in with the link keeps it."""
+    assert relative is not None
+    return {
+        "subject": _("Vill du ha kvar din guide?"),
+        "keep_url": _login_url(session, relative, now, requested=False),
+        "erase_on": message.payload.get("erase_on", ""),
     }
