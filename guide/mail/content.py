@@ -125,13 +125,25 @@ def _welcome(
     assert enrolment is not None
     guide = current_library().guide(enrolment.guide_id)
     language = relative.language
+    discreet = is_discreet(guide, relative)
     return {
         "subject": _("Välkommen till din guide"),
-        "guide_title": guide.title.get(language),
-        "modules": [_module_item(r, language) for r in enrolment.releases],
+        "guide_title": None if discreet else guide.title.get(language),
+        "modules": [] if discreet else [_module_item(r, language) for r in enrolment.releases],
         "login_url": _login_url(session, relative, now, requested=False),
-        "crisis": guide.crisis.get(language) if guide.crisis else None,
+        # A sensitive guide's crisis text names what happened; the footer's 112 stays.
+        "crisis": guide.crisis.get(language) if guide.crisis and not discreet else None,
     }
+
+
+def is_discreet(guide: Any, relative: Relative) -> bool:
+    """Return whether mail of this guide must not say what it is about (SPEC §9, as 1177).
+
+    Anyone who sees the inbox of a relative in a sensitive guide would learn what
+    happened from a title; such mail says only that there is something new to read,
+    unless the relative chose titles in Mina inställningar.
+    """
+    return bool(guide.sensitive) and not relative.titles_in_email
 
 
 def _card_used(
@@ -196,8 +208,20 @@ def _notice(
             item["plain"] = render_plain(item["body"], values, library.local_facts)
         modules.append(item)
     new_phase = message.payload.get("new_phase")
+    checkin_titles = [
+        guide.checkin(c.checkin_id).title.get(language) for c in checkins if _has_checkin(guide, c)
+    ]
+    if is_discreet(guide, relative):
+        return {
+            "subject": _("Nytt i din guide"),
+            "discreet": True,
+            "new_modules": len(modules),
+            "new_checkins": len(checkin_titles),
+            "login_url": _login_url(session, relative, now, requested=False),
+        }
     return {
         "subject": _("Nytt avsnitt i din guide") if releases else _("Några frågor till dig"),
+        "discreet": False,
         "guide_title": guide.title.get(language),
         # A sensitive guide's phases say too much about the relative's life to mail them.
         "new_phase": (
@@ -206,11 +230,7 @@ def _notice(
             else None
         ),
         "modules": modules,
-        "checkins": [
-            guide.checkin(c.checkin_id).title.get(language)
-            for c in checkins
-            if _has_checkin(guide, c)
-        ],
+        "checkins": checkin_titles,
         "full_text": full_text,
         "login_url": _login_url(session, relative, now, requested=False),
     }
