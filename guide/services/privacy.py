@@ -100,7 +100,7 @@ def erase_relative(
         session.scalars(select(Enrolment.id).where(Enrolment.relative_id.in_(ids)))
     )
     cancelled = _forget_mail(session, ids, address, now)
-    _forget_journeys(session, enrolment_ids, now)
+    _forget_journeys(session, enrolment_ids, now, reason)
     _forget_tokens(session, ids, address)
     session.execute(delete(Consent).where(Consent.relative_id.in_(ids)))
     for each in relatives:
@@ -148,7 +148,9 @@ def _forget_mail(
     return int(cancelled)
 
 
-def _forget_journeys(session: DbSession, enrolment_ids: list[int], now: datetime) -> None:
+def _forget_journeys(
+    session: DbSession, enrolment_ids: list[int], now: datetime, reason: str
+) -> None:
     """Keep each enrolment's anonymous skeleton; drop answers, free text and notes."""
     if not enrolment_ids:
         return
@@ -192,7 +194,9 @@ def _forget_journeys(session: DbSession, enrolment_ids: list[int], now: datetime
         .execution_options(synchronize_session=False)
     )
     for enrolment_id in enrolment_ids:
-        session.add(Event(enrolment_id=enrolment_id, kind="erased", at=now, data={}))
+        session.add(
+            Event(enrolment_id=enrolment_id, kind="erased", at=now, data={"reason": reason})
+        )
 
 
 def _forget_tokens(session: DbSession, relative_ids: list[int], address: str | None) -> None:
