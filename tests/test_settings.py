@@ -347,3 +347,38 @@ def test_an_unknown_purpose_is_404(app: Flask, client: FlaskClient) -> None:
         == 0
     )
     assert ConsentPurpose.CONTACT.value == "contact"
+
+
+# -- the audit log (item 6) ----------------------------------------------------------
+
+
+def test_the_organisation_admin_sees_who_read_contact_details_even_after_erasure(
+    app: Flask, client: FlaskClient
+) -> None:
+    from guide.services.contact import ContactRequest, request_contact
+    from guide.services.privacy import erase_relative
+
+    case = enrolled_now()
+    alert = request_contact(
+        db.session, case.relative, case.enrolment, ContactRequest(phone="070-555 66 77"), utcnow()
+    )
+    db.session.commit()
+    log_in_staff(client, case.tenant.staff)
+    client.get(f"/personal/uppfoljning/{alert.id}")
+    log_in_staff(client, case.tenant.admin)
+    page = client.get("/admin/granskning/").get_data(as_text=True)
+    assert case.tenant.staff.email in page and f"Ärende {alert.id}" in page
+
+    erase_relative(db.session, case.relative, utcnow())
+    db.session.commit()
+    page = client.get("/admin/granskning/").get_data(as_text=True)
+    assert case.tenant.staff.email in page and f"Ärende {alert.id}" in page
+    assert "070-555 66 77" not in page and "anhorig@example.se" not in page
+    # Unit staff have no such page; another organisation's admin sees none of it.
+    log_in_staff(client, case.tenant.staff)
+    assert client.get("/admin/granskning/").status_code == 403
+    from tests.factories import make_tenant
+
+    other = make_tenant("grannkommunen")
+    log_in_staff(client, other.admin)
+    assert f"Ärende {alert.id}" not in client.get("/admin/granskning/").get_data(as_text=True)
