@@ -382,3 +382,61 @@ def test_the_organisation_admin_sees_who_read_contact_details_even_after_erasure
     other = make_tenant("grannkommunen")
     log_in_staff(client, other.admin)
     assert f"Ärende {alert.id}" not in client.get("/admin/granskning/").get_data(as_text=True)
+
+
+# -- e-mail address change -----------------------------------------------------------
+
+
+def _confirmation_link(address: str) -> str:
+    import re
+
+    deliver_outbox(db.session, utcnow())
+    mail = sent_mail(address)[-1]
+    assert mail.subject == "Bekräfta din nya e-postadress"
+    (link,) = re.findall(r"http://lots.test(/mina-installningar/ny-adress/\S+)", mail.text_body)
+    return str(link)
+
+
+def test_a_new_address_takes_effect_only_when_confirmed_from_it(
+    app: Flask, client: FlaskClient
+) -> None:
+    case = enrolled_now()
+    log_in_relative(client, case.relative)
+    answer = client.post("/mina-installningar/e-post", data={"email": "Ny.Adress@Example.se"})
+    assert answer.status_code == 302
+    db.session.expire_all()
+    assert db.session.get_one(Relative, case.relative.id).email == "anhorig@example.se"
+    link = _confirmation_link("ny.adress@example.se")
+
+    shown = client.application.test_client().get(link)  # a mail scanner opening the link
+    assert shown.status_code == 200 and "ny.adress@example.se" in shown.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get_one(Relative, case.relative.id).email == "anhorig@example.se"
+
+    confirmed = client.application.test_client().post(link)
+    assert confirmed.status_code == 302
+    db.session.expire_all()
+    relative = db.session.get_one(Relative, case.relative.id)
+    assert relative.email == "ny.adress@example.se" and relative.email_proved_at is not None
+    assert {"email_change_requested", "email_changed"} <= set(kinds(case.enrolment))
+    # The link works once: the address it started from is gone.
+    assert client.application.test_client().post(link).status_code == 404
+    # The session from before the change has ended.
+    assert client.get("/mina-installningar/").status_code == 302
+
+
+def test_an_address_of_another_account_gets_no_mail_and_a_bad_one_an_error(
+    app: Flask, client: FlaskClient
+) -> None:
+    case = enrolled_now()
+    enrolled_now(tenant=case.tenant, email="upptagen@example.se")
+    deliver_outbox(db.session, utcnow())
+    log_in_relative(client, case.relative)
+    before = len(sent_mail("upptagen@example.se"))
+    answer = client.post("/mina-installningar/e-post", data={"email": "upptagen@example.se"})
+    assert answer.status_code == 302  # told the same as for any address
+    deliver_outbox(db.session, utcnow())
+    assert len(sent_mail("upptagen@example.se")) == before
+    bad = client.post("/mina-installningar/e-post", data={"email": "inte en adress"})
+    assert bad.status_code == 400 and 'id="email-error"' in bad.get_data(as_text=True)
+    assert client.get("/mina-installningar/ny-adress/forfalskad").status_code == 404

@@ -24,6 +24,7 @@ from guide.services.login import (
     mail_link_lifetime,
     new_login_token,
 )
+from guide.services.settings import EMAIL_CHANGE_HOURS, email_change_token
 
 # While the delivery pass renders a batch, the login tokens its mails carry wait here
 # and are inserted together afterwards (one statement, no savepoint per mail).
@@ -112,6 +113,7 @@ def context_for(
         "notice": _notice,
         "alert": _alert,
         "erased": _erased,
+        "email_change": _email_change,
         "retention_warning": _retention_warning,
     }
     return builders[message.kind](session, message, relative, now)
@@ -271,4 +273,17 @@ def _retention_warning(
         "subject": _("Vill du ha kvar din guide?"),
         "keep_url": _login_url(session, relative, now, requested=False),
         "erase_on": message.payload.get("erase_on", ""),
+    }
+
+
+def _email_change(
+    session: DbSession, message: OutboxMessage, relative: Relative | None, now: datetime
+) -> dict[str, Any]:
+    """Ask the new address to confirm it; the link is made now, so no copy of it is stored."""
+    assert relative is not None
+    token = email_change_token(relative, message.payload["old"], message.payload["new"])
+    return {
+        "subject": _("Bekräfta din nya e-postadress"),
+        "confirm_url": url_for("settings.confirm_email", token=token, _external=True),
+        "hours": EMAIL_CHANGE_HOURS,
     }

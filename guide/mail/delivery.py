@@ -299,7 +299,14 @@ def _mark_failed(
             message.last_error = None
             return message.status
         relative = session.get(Relative, message.relative_id) if message.relative_id else None
-        if permanent and relative is not None and relative.email_paused_at is None:
+        # Only a refusal of the account's own address pauses it (not one of a new address
+        # that was still to be confirmed).
+        if (
+            permanent
+            and relative is not None
+            and relative.email_paused_at is None
+            and relative.email == message.recipient
+        ):
             relative.email_paused_at = now
             relative.email_pause_reason = f"Permanent e-post-fel: {error[:250]}"
         return message.status

@@ -263,6 +263,7 @@ MAIL_SUBJECTS = {
     "notice": "Nytt avsnitt i din guide / Några frågor till dig",
     "retention_warning": "Vill du ha kvar din guide?",
     "erased": "Ditt konto hos Lots är raderat",
+    "email_change": "Bekräfta din nya e-postadress",
 }
 
 

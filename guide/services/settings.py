@@ -12,11 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from guide.errors import GuideError
-from guide.models import Consent, ConsentPurpose, Enrolment, Relative
+from guide.models import Consent, ConsentPurpose, Enrolment, OutboxMessage, Relative
 from guide.models.base import DbSession
+from guide.services.accounts import AccountError, normalise_email
 from guide.services.enrolment import CONSENT_TEXTS, CONSENT_VERSION
 from guide.services.journey import record_event
 from scheduler.planner import PREFERRED_HOURS
@@ -49,6 +52,29 @@ class SettingsError(GuideError):
         return cls(
             "consent_purpose_unknown",
             "Det samtycket finns inte. Välj service, contact eller statistics.",
+            404,
+        )
+
+    @classmethod
+    def email_invalid(cls) -> SettingsError:
+        return cls(
+            "email_invalid", "Skriv en e-postadress som ser ut som namn@exempel.se.", field="email"
+        )
+
+    @classmethod
+    def email_link_invalid(cls) -> SettingsError:
+        return cls(
+            "email_link_invalid",
+            "Länken fungerar inte längre. Logga in och byt e-postadress igen under Mina "
+            "inställningar.",
+            404,
+        )
+
+    @classmethod
+    def email_link_expired(cls) -> SettingsError:
+        return cls(
+            "email_link_expired",
+            "Länken har slutat gälla. Logga in och byt e-postadress igen under Mina inställningar.",
             404,
         )
 
@@ -218,3 +244,80 @@ def set_consent(
     _record_everywhere(session, relative, kind, now, purpose=purpose.value)
     session.flush()
     return True
+
+
+# -- a new e-mail address, confirmed from that address -------------------------------
+
+EMAIL_CHANGE_HOURS = 24
+EMAIL_CHANGE_MAIL = "email_change"
+
+
+def _email_change_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="email-change")
+
+
+def request_email_change(
+    session: DbSession, relative: Relative, raw_address: str, now: datetime
+) -> OutboxMessage | None:
+    """Mail a confirmation link to the new address; nothing changes until it is used.
+
+    An address that already has an account gets no mail, but the relative is told
+    the same as for any other: the answer must not reveal whose address it is.
+    """
+    try:
+        address = normalise_email(raw_address)
+    except AccountError:
+        raise SettingsError.email_invalid() from None
+    if address == relative.email or relative.email is None:
+        return None
+    if session.scalar(select(Relative.id).where(Relative.email == address)) is not None:
+        return None
+    message = OutboxMessage(
+        idempotency_key=f"{EMAIL_CHANGE_MAIL}:{relative.id}:{now.isoformat()}",
+        kind=EMAIL_CHANGE_MAIL,
+        relative_id=relative.id,
+        recipient=address,
+        payload={"old": relative.email, "new": address},
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(message)
+    _record_everywhere(session, relative, "email_change_requested", now)
+    session.flush()
+    return message
+
+
+def email_change_token(relative: Relative, old: str, new: str) -> str:
+    """Return the signed link token of a change from `old` to `new` (made when mailing)."""
+    return str(_email_change_serializer().dumps([relative.id, old, new]))
+
+
+def read_email_change(session: DbSession, token: str) -> tuple[Relative, str]:
+    """Return the relative and new address of a valid link, or raise the reason it is not."""
+    try:
+        relative_id, old, new = _email_change_serializer().loads(
+            token, max_age=EMAIL_CHANGE_HOURS * 3600
+        )
+    except SignatureExpired:
+        raise SettingsError.email_link_expired() from None
+    except (BadSignature, ValueError, TypeError):
+        raise SettingsError.email_link_invalid() from None
+    relative = session.get(Relative, relative_id) if isinstance(relative_id, int) else None
+    # A link for an address the account no longer has (changed since, or erased) is dead.
+    if relative is None or relative.deleted_at is not None or relative.email != old:
+        raise SettingsError.email_link_invalid()
+    return relative, str(new)
+
+
+def confirm_email_change(session: DbSession, token: str, now: datetime) -> Relative:
+    """Move the account to the new address: the link proved it; mail to it starts again."""
+    relative, new = read_email_change(session, token)
+    if session.scalar(select(Relative.id).where(Relative.email == new)) is not None:
+        raise SettingsError.email_link_invalid()
+    relative.email = new
+    relative.email_proved_at = now
+    relative.email_paused_at = None
+    relative.email_pause_reason = None
+    relative.session_version += 1  # sessions on the old address's links end
+    _record_everywhere(session, relative, "email_changed", now)
+    return relative

@@ -93,6 +93,44 @@ def save() -> ResponseReturnValue:
     return _page(errors, 400)
 
 
+@bp.post("/e-post")
+@relative_required
+def change_email() -> ResponseReturnValue:
+    """Mail a confirmation link to a new address; the address changes when it is used."""
+    errors = FieldErrors()
+    with errors.collect():
+        message = settings.request_email_change(
+            db.session, g.relative, request.form.get("email", ""), utcnow()
+        )
+        db.session.commit()
+        send_after_request(message)
+        flash(
+            _(
+                "Vi har skickat en länk till den nya adressen. Din adress ändras när du "
+                "har använt länken. Tills dess får du breven som vanligt."
+            )
+        )
+        return redirect(url_for(".index"))
+    return _page(errors, 400)
+
+
+@bp.get("/ny-adress/<token>")
+def confirm_email(token: str) -> ResponseReturnValue:
+    """Show the new address and a button: a mail scanner that opens links changes nothing."""
+    _, new = settings.read_email_change(db.session, token)
+    return render_template("relative/confirm_email.html", new=new, token=token)
+
+
+@bp.post("/ny-adress/<token>")
+def confirm_email_post(token: str) -> ResponseReturnValue:
+    """Move the account to the new address; the link proved it."""
+    settings.confirm_email_change(db.session, token, utcnow())
+    db.session.commit()
+    session.clear()
+    flash(_("Din e-postadress är ändrad. Logga in med en länk till den nya adressen."))
+    return redirect(url_for("public.login"))
+
+
 @bp.post("/paus/<int:enrolment_id>")
 @relative_required
 def pause(enrolment_id: int) -> ResponseReturnValue:
