@@ -105,6 +105,11 @@ def test_pausing_over_the_api_is_per_enrolment_and_only_ones_own(
         "/api/v1/me/settings", json={"paused": {str(theirs.id): True}}, headers=headers
     )
     assert refused.status_code == 404
+    for no_row in ("2147483648", "9999999999"):
+        answer = client.patch(
+            "/api/v1/me/settings", json={"paused": {no_row: True}}, headers=headers
+        )
+        assert answer.status_code == 404
     db.session.expire_all()
     assert db.session.get_one(Enrolment, theirs.id).paused_at is None
 

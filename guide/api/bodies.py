@@ -166,6 +166,12 @@ class SettingsBody(Body):
     }
 
 
+class ConsentWithdrawalBody(Body):
+    """DELETE /me/consents/<purpose>: only withdrawing the service (erasure) needs `confirm`."""
+
+    confirm: Literal[True] | None = Field(None, description="true: needed for service")
+
+
 class EraseBody(Body):
     """DELETE /me: erasing cannot be undone, so the body must say so."""
 

@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 
 from guide.api import api
 from guide.api.auth import relative_token_required
-from guide.api.bodies import EraseBody, SettingsBody, parse_body
+from guide.api.bodies import ConsentWithdrawalBody, EraseBody, SettingsBody, parse_body
 from guide.api.openapi import document, error_response, json_body, json_response
 from guide.extensions import db
 from guide.mail.background import send_after_request
@@ -86,8 +86,10 @@ def withdraw_my_consent(purpose: str) -> ResponseReturnValue:
     """Withdraw a consent; withdrawing the service itself is erasure, and must be confirmed."""
     relative: Relative = g.api_relative
     chosen = settings.purpose_of(purpose)
+    body = parse_body(ConsentWithdrawalBody, optional=True)
     if chosen == ConsentPurpose.SERVICE:
-        parse_body(EraseBody)
+        if body.confirm is not True:
+            parse_body(EraseBody)  # says what is missing
         erasure = erase_relative(db.session, relative, utcnow())
         db.session.commit()
         send_after_request(erasure.confirmation)
@@ -175,7 +177,7 @@ document(
         'as by DELETE /me, and the body must be {"confirm": true}.',
         "security": [{"bearer": []}],
         "parameters": [PURPOSE],
-        "requestBody": json_body(EraseBody, required=False),
+        "requestBody": json_body(ConsentWithdrawalBody, required=False),
         "responses": {
             "200": json_response("The settings now", SETTINGS_SCHEMA),
             "204": {"description": "service withdrawn: the account is erased"},

@@ -25,6 +25,7 @@ from guide.services.journey import record_event
 from scheduler.planner import PREFERRED_HOURS
 
 LANGUAGES = ("sv", "en")
+MAX_ID = 2**31 - 1  # ids are PostgreSQL INTEGERs
 ACTIVE = "active"
 
 
@@ -111,7 +112,8 @@ def relative_enrolments(session: DbSession, relative: Relative) -> list[Enrolmen
 
 def own_enrolment(session: DbSession, relative: Relative, enrolment_id: int) -> Enrolment:
     """Return one of the relative's enrolments, or raise not found (never someone else's)."""
-    enrolment = session.get(Enrolment, enrolment_id)
+    # An id no column can hold is no enrolment of anyone's (and must not reach the database).
+    enrolment = session.get(Enrolment, enrolment_id) if 1 <= enrolment_id <= MAX_ID else None
     if enrolment is None or enrolment.relative_id != relative.id:
         raise SettingsError.enrolment_unknown()
     return enrolment
