@@ -20,6 +20,7 @@ from guide.mail import background as background_mail
 from guide.services.library import init_library
 from guide.web import (
     admin,
+    audit,
     cards,
     checkins,
     contact,
@@ -32,6 +33,7 @@ from guide.web import (
     needs,
     profile,
     public,
+    settings,
     staff,
     stats,
 )
@@ -42,8 +44,8 @@ from guide.web.sessions import load_logged_in
 MODELS = models
 
 PAGES = (
-    *(public, journey, checkins, profile, needs, contact, staff, cards, followup),
-    *(mail_problems, inbox, admin, local_facts, stats),
+    *(public, journey, checkins, profile, needs, contact, settings, staff, cards, followup),
+    *(mail_problems, audit, inbox, admin, local_facts, stats),
 )
 
 

@@ -98,6 +98,8 @@ def config_from_environment(instance_path: str) -> dict[str, Any]:
         # `guide serve --demo` turns this on; a demo run under gunicorn sets GUIDE_DEMO=1.
         "GUIDE_DEMO": _flag("GUIDE_DEMO", False),
         "GUIDE_SCHEDULER_INTERVAL": _number("GUIDE_SCHEDULER_INTERVAL", 30, minimum=1),
+        # Unused accounts are warned after this many days, and erased 30 days later.
+        "GUIDE_RETENTION_DAYS": _number("GUIDE_RETENTION_DAYS", 365, minimum=31),
         "GUIDE_SMTP_TIMEOUT": _number("GUIDE_SMTP_TIMEOUT", 30.0, minimum=0.1),
         # How many proxies in front of the service to believe about client and scheme.
         "GUIDE_PROXY_HOPS": _number("GUIDE_PROXY_HOPS", 0),

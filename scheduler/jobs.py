@@ -136,7 +136,12 @@ def claim_due_enrolments(
     """Lock and return the next `size` due enrolments that no other process holds."""
     query = (
         select(Enrolment)
-        .where(Enrolment.status == "active", Enrolment.next_due_at <= now)
+        # A paused enrolment is not claimed at all; resuming makes it due (services.settings).
+        .where(
+            Enrolment.status == "active",
+            Enrolment.paused_at.is_(None),
+            Enrolment.next_due_at <= now,
+        )
         .order_by(Enrolment.next_due_at, Enrolment.id)
         .limit(size)
         .options(

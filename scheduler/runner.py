@@ -25,12 +25,15 @@ from flask import Flask
 from guide.extensions import db
 from guide.models.base import utcnow
 from guide.services.library import current_library
+from guide.services.retention import run_retention
 from scheduler.jobs import DeliveryReport, ReleaseReport, deliver_outbox, release_due
 
 log = logging.getLogger(__name__)
 
 RELEASE_JOB_ID = "lots-release-due"
 DELIVERY_JOB_ID = "lots-deliver-outbox"
+RETENTION_JOB_ID = "lots-retention"
+RETENTION_INTERVAL_SECONDS = 3600
 # Seconds between passes unless GUIDE_SCHEDULER_INTERVAL says otherwise.
 INTERVAL_SECONDS = 30
 # A run that starts more than this late (a sleeping laptop, a long pause) is skipped;
@@ -83,6 +86,19 @@ def delivery_job(app: Flask) -> None:
         )
 
 
+def retention_job(app: Flask) -> None:
+    """Warn unused accounts, erase the warned who stayed away, purge expired cards."""
+    with app.app_context():
+        report = run_retention(db.session, utcnow(), app.config["GUIDE_RETENTION_DAYS"])
+    if report.warned or report.erased or report.cards_purged:
+        log.info(
+            "Retention: warned %s, erased %s account(s); purged %s expired card(s)",
+            report.warned,
+            report.erased,
+            report.cards_purged,
+        )
+
+
 def interval_of(app: Flask) -> int:
     """Return the seconds between passes for `app` (GUIDE_SCHEDULER_INTERVAL)."""
     return int(app.config.get("GUIDE_SCHEDULER_INTERVAL", INTERVAL_SECONDS))
@@ -102,6 +118,13 @@ def add_jobs(scheduler: BaseScheduler, app: Flask) -> None:
     }
     scheduler.add_job(release_job, id=RELEASE_JOB_ID, name="Release due modules", **common)
     scheduler.add_job(delivery_job, id=DELIVERY_JOB_ID, name="Deliver the outbox", **common)
+    # Retention is a matter of days: once an hour is plenty, and it stays off the hot path.
+    scheduler.add_job(
+        retention_job,
+        id=RETENTION_JOB_ID,
+        name="Retention",
+        **{**common, "seconds": max(interval_of(app), RETENTION_INTERVAL_SECONDS)},
+    )
 
 
 def start_in_background(app: Flask) -> BackgroundScheduler:

@@ -153,6 +153,25 @@ ACCESS: dict[str, Access] = {
     "api.list_local_facts": Access(frozenset({ORG_ADMIN})),
     "api.put_local_fact": Access(frozenset({ORG_ADMIN}), values={"key": "anhorigstod.telefon"}),
     "api.get_stats": Access(CARD_WORKERS),
+    # Issue 13: a relative's own settings and data (erasing needs a confirmation in
+    # the body or form, which the matrix's probe does not carry).
+    "settings.index": Access(frozenset({RELATIVE})),
+    "settings.save": Access(frozenset({RELATIVE})),
+    "settings.pause": Access(frozenset({RELATIVE}), ids={"enrolment_id": "enrolment"}),
+    "settings.consent": Access(frozenset({RELATIVE}), values={"purpose": "statistics"}),
+    "settings.export": Access(frozenset({RELATIVE})),
+    "settings.erase": Access(frozenset({RELATIVE})),
+    "settings.erased": Access(ANYONE),
+    "settings.change_email": Access(frozenset({RELATIVE})),
+    "settings.confirm_email": Access(ANYONE, values=TOKEN, capability=True),
+    "settings.confirm_email_post": Access(ANYONE, values=TOKEN, capability=True),
+    "audit.index": Access(frozenset({ORG_ADMIN, ADMIN})),
+    "api.export_me": Access(frozenset({RELATIVE})),
+    "api.erase_me": Access(frozenset({RELATIVE})),
+    "api.my_settings": Access(frozenset({RELATIVE})),
+    "api.change_my_settings": Access(frozenset({RELATIVE})),
+    "api.give_my_consent": Access(frozenset({RELATIVE}), values={"purpose": "statistics"}),
+    "api.withdraw_my_consent": Access(frozenset({RELATIVE}), values={"purpose": "statistics"}),
 }
 
 

@@ -319,12 +319,15 @@ def test_the_jobs_follow_apschedulers_advice(app: Flask) -> None:
     runner.add_jobs(scheduler, app)
     runner.add_jobs(scheduler, app)  # a restart replaces the jobs instead of doubling them
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {runner.RELEASE_JOB_ID, runner.DELIVERY_JOB_ID}
+    assert set(jobs) == {runner.RELEASE_JOB_ID, runner.DELIVERY_JOB_ID, runner.RETENTION_JOB_ID}
     for job in jobs.values():
         assert job.coalesce is True
         assert job.max_instances == 1
         assert job.misfire_grace_time == runner.MISFIRE_GRACE_SECONDS
-        assert job.trigger.interval == timedelta(seconds=runner.INTERVAL_SECONDS)
+    for job_id in (runner.RELEASE_JOB_ID, runner.DELIVERY_JOB_ID):
+        assert jobs[job_id].trigger.interval == timedelta(seconds=runner.INTERVAL_SECONDS)
+    retention = jobs[runner.RETENTION_JOB_ID]
+    assert retention.trigger.interval == timedelta(seconds=runner.RETENTION_INTERVAL_SECONDS)
     assert jobs[runner.RELEASE_JOB_ID].func_ref == "scheduler.runner:release_job"
     assert jobs[runner.DELIVERY_JOB_ID].func_ref == "scheduler.runner:delivery_job"
 

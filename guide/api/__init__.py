@@ -64,9 +64,14 @@ from guide.api import (  # noqa: E402
     local_facts,
     login,
     needs,
+    privacy,
     profile,
+    settings,
     stats,
 )
 
-ROUTE_MODULES = (activations, login, journey, checkins, profile, needs, contact, cards, followup)
+ROUTE_MODULES = (
+    *(activations, login, journey, checkins, profile, needs, contact, cards, followup),
+    *(privacy, settings),
+)
 ADMIN_ROUTE_MODULES = (local_facts, stats)

@@ -166,6 +166,45 @@ class LocalFactBody(Body):
     }
 
 
+class SettingsBody(Body):
+    """PATCH /me/settings: only the fields given change."""
+
+    language: Literal["sv", "en"] | None = Field(None, description="language of pages and mail")
+    preferred_hour: Annotated[StrictInt, Field(ge=8, le=20)] | None = Field(
+        None, description="local hour (08–20) at which modules and check-ins arrive"
+    )
+    full_text: StrictBool | None = Field(
+        None, description="whole modules in e-mail (never for a sensitive guide)"
+    )
+    titles_in_email: StrictBool | None = Field(
+        None, description="name a sensitive guide and its modules in e-mail"
+    )
+    paused: dict[Annotated[str, Field(pattern=r"^[1-9][0-9]{0,9}$")], StrictBool] | None = Field(
+        None, description="enrolment id -> true to pause, false to resume"
+    )
+
+    messages: ClassVar[dict[str, str]] = {
+        "preferred_hour": "Välj en tid mellan klockan 8 och klockan 20.",
+        "language": "Välj sv eller en.",
+    }
+
+
+class ConsentWithdrawalBody(Body):
+    """DELETE /me/consents/<purpose>: only withdrawing the service (erasure) needs `confirm`."""
+
+    confirm: Literal[True] | None = Field(None, description="true: needed for service")
+
+
+class EraseBody(Body):
+    """DELETE /me: erasing cannot be undone, so the body must say so."""
+
+    confirm: Literal[True] = Field(description="must be true")
+
+    messages: ClassVar[dict[str, str]] = {
+        "confirm": 'Skicka {"confirm": true} för att radera kontot. Det går inte att ångra.',
+    }
+
+
 def parse_body(model: type[M], *, optional: bool = False) -> M:
     """Return the request's JSON body as `model`, or raise the ApiError that says what is wrong.
 

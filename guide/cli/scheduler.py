@@ -12,6 +12,7 @@ from guide.cli.group import CommandGroup
 from guide.extensions import db
 from guide.models.base import utcnow
 from guide.services.library import current_library
+from guide.services.retention import run_retention
 from scheduler.jobs import deliver_outbox, release_due
 from scheduler.runner import interval_of, run_blocking
 
@@ -69,6 +70,11 @@ def scheduler_tick(when: str | None) -> None:
         f"{now.isoformat()}: released {released.releases} module(s) and opened "
         f"{released.checkins} check-in(s) for {released.enrolments} enrolment(s); "
         f"{released.notices} notice(s) queued; {len(released.failed)} failed"
+    )
+    kept = run_retention(db.session, now, current_app.config["GUIDE_RETENTION_DAYS"])
+    click.echo(
+        f"{now.isoformat()}: retention warned {kept.warned} and erased {kept.erased} "
+        f"account(s); {kept.cards_purged} expired card(s) purged"
     )
     delivered = deliver_outbox(db.session, now)
     click.echo(

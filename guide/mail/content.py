@@ -33,6 +33,7 @@ from guide.services.login import (
     new_login_token,
 )
 from guide.services.passwords import LINK_DAYS, password_link
+from guide.services.settings import EMAIL_CHANGE_HOURS, email_change_token
 
 # While the delivery pass renders a batch, the login tokens its mails carry wait here
 # and are inserted together afterwards (one statement, no savepoint per mail).
@@ -121,6 +122,9 @@ def context_for(
         "notice": _notice,
         "alert": _alert,
         "staff_invite": _staff_invite,
+        "erased": _erased,
+        "email_change": _email_change,
+        "retention_warning": _retention_warning,
     }
     return builders[message.kind](session, message, relative, now)
 
@@ -133,13 +137,25 @@ def _welcome(
     assert enrolment is not None
     guide = current_library().guide(enrolment.guide_id)
     language = relative.language
+    discreet = is_discreet(guide, relative)
     return {
         "subject": _("Välkommen till din guide"),
-        "guide_title": guide.title.get(language),
-        "modules": [_module_item(r, language) for r in enrolment.releases],
+        "guide_title": None if discreet else guide.title.get(language),
+        "modules": [] if discreet else [_module_item(r, language) for r in enrolment.releases],
         "login_url": _login_url(session, relative, now, requested=False),
-        "crisis": guide.crisis.get(language) if guide.crisis else None,
+        # A sensitive guide's crisis text names what happened; the footer's 112 stays.
+        "crisis": guide.crisis.get(language) if guide.crisis and not discreet else None,
     }
+
+
+def is_discreet(guide: Any, relative: Relative) -> bool:
+    """Return whether mail of this guide must not say what it is about (SPEC §9, as 1177).
+
+    Anyone who sees the inbox of a relative in a sensitive guide would learn what
+    happened from a title; such mail says only that there is something new to read,
+    unless the relative chose titles in Mina inställningar.
+    """
+    return bool(guide.sensitive) and not relative.titles_in_email
 
 
 def _card_used(
@@ -206,8 +222,20 @@ def _notice(
             item["plain"] = render_plain(item["body"], values, library.local_facts)
         modules.append(item)
     new_phase = message.payload.get("new_phase")
+    checkin_titles = [
+        guide.checkin(c.checkin_id).title.get(language) for c in checkins if _has_checkin(guide, c)
+    ]
+    if is_discreet(guide, relative):
+        return {
+            "subject": _("Nytt i din guide"),
+            "discreet": True,
+            "new_modules": len(modules),
+            "new_checkins": len(checkin_titles),
+            "login_url": _login_url(session, relative, now, requested=False),
+        }
     return {
         "subject": _("Nytt avsnitt i din guide") if releases else _("Några frågor till dig"),
+        "discreet": False,
         "guide_title": guide.title.get(language),
         # A sensitive guide's phases say too much about the relative's life to mail them.
         "new_phase": (
@@ -216,11 +244,7 @@ def _notice(
             else None
         ),
         "modules": modules,
-        "checkins": [
-            guide.checkin(c.checkin_id).title.get(language)
-            for c in checkins
-            if _has_checkin(guide, c)
-        ],
+        "checkins": checkin_titles,
         "full_text": full_text,
         "login_url": _login_url(session, relative, now, requested=False),
     }
@@ -253,4 +277,39 @@ def _staff_invite(
         "role": account.role,
         "password_url": password_link(account),
         "days": LINK_DAYS,
+    }
+
+
+def _erased(
+    session: DbSession, message: OutboxMessage, relative: Relative | None, now: datetime
+) -> dict[str, Any]:
+    """Confirm an erasure: no link into an account that no longer exists, no guide named."""
+    return {
+        "subject": _("Ditt konto hos Lots är raderat"),
+        "by_retention": message.payload.get("reason") == "retention",
+    }
+
+
+def _retention_warning(
+    session: DbSession, message: OutboxMessage, relative: Relative | None, now: datetime
+) -> dict[str, Any]:
+    """Warn that an unused account will be erased; logging in with the link keeps it."""
+    assert relative is not None
+    return {
+        "subject": _("Vill du ha kvar din guide?"),
+        "keep_url": _login_url(session, relative, now, requested=False),
+        "erase_on": message.payload.get("erase_on", ""),
+    }
+
+
+def _email_change(
+    session: DbSession, message: OutboxMessage, relative: Relative | None, now: datetime
+) -> dict[str, Any]:
+    """Ask the new address to confirm it; the link is made now, so no copy of it is stored."""
+    assert relative is not None
+    token = email_change_token(relative, message.payload["old"], message.payload["new"])
+    return {
+        "subject": _("Bekräfta din nya e-postadress"),
+        "confirm_url": url_for("settings.confirm_email", token=token, _external=True),
+        "hours": EMAIL_CHANGE_HOURS,
     }

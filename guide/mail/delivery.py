@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Engine, text, update
+from sqlalchemy import Engine, Update, text, update
 
 from guide.mail.content import deferring_login_tokens, prefetch
 from guide.mail.mime import Composer
-from guide.mail.outbox import UNRENDERABLE, claim_due
+from guide.mail.outbox import FORGET_RECIPIENT_KINDS, UNRENDERABLE, claim_due
 from guide.mail.render import RenderedMail, render_outbox_message
 from guide.mail.smtp import (
     PermanentFailure,
@@ -54,6 +54,7 @@ class Outgoing:
     message_id: int
     recipient: str
     mail: RenderedMail
+    forget: bool = False  # the address goes once the mail is sent (FORGET_RECIPIENT_KINDS)
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,9 @@ def _send_claimed(session: DbSession, messages: list[OutboxMessage], now: dateti
             _set_aside_unrenderable(session, message, now)
             outcomes[UNRENDERABLE] += 1
             continue
-        outgoing.append(Outgoing(message.id, message.recipient, mail))
+        outgoing.append(
+            Outgoing(message.id, message.recipient, mail, message.kind in FORGET_RECIPIENT_KINDS)
+        )
         tokens.extend(own)
     del loaded  # rendered: the prefetched rows may go
     session.add_all(tokens)  # the links in the mails work before any mail leaves
@@ -143,7 +146,7 @@ def _capture(session: DbSession, outgoing: list[Outgoing], now: datetime) -> Cou
     for item in outgoing:
         session.add(
             CapturedMail(
-                recipient=item.recipient,
+                recipient="" if item.forget else item.recipient,
                 subject=item.mail.subject,
                 text_body=item.mail.text,
                 html_body=item.mail.html,
@@ -158,6 +161,7 @@ def _capture(session: DbSession, outgoing: list[Outgoing], now: datetime) -> Cou
         .values(status="sent", sent_at=now, attempts=OutboxMessage.attempts + 1, last_error=None)
         .execution_options(synchronize_session=False)
     )
+    session.execute(_forget_recipients([item.message_id for item in outgoing]))
     session.commit()
     return Counter(sent=len(outgoing))
 
@@ -234,6 +238,17 @@ def _mark_sent(session: DbSession, message_ids: list[int], now: datetime) -> Non
                 status="sent", sent_at=now, attempts=OutboxMessage.attempts + 1, last_error=None
             )
         )
+        connection.execute(_forget_recipients(message_ids))
+
+
+def _forget_recipients(message_ids: list[int]) -> Update:
+    """Return the UPDATE that strips sent or stopped mails of kinds that must forget the address."""
+    return (
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(message_ids), OutboxMessage.kind.in_(FORGET_RECIPIENT_KINDS))
+        .values(recipient="", last_error=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _set_aside_unrenderable(session: DbSession, message: OutboxMessage, now: datetime) -> None:
@@ -279,8 +294,19 @@ def _mark_failed(
     message.claimed_at = None
     if permanent or message.attempts >= MAX_ATTEMPTS:
         message.status = "failed"
+        if message.kind in FORGET_RECIPIENT_KINDS:
+            message.recipient = ""
+            message.last_error = None
+            return message.status
         relative = session.get(Relative, message.relative_id) if message.relative_id else None
-        if permanent and relative is not None and relative.email_paused_at is None:
+        # Only a refusal of the account's own address pauses it (not one of a new address
+        # that was still to be confirmed).
+        if (
+            permanent
+            and relative is not None
+            and relative.email_paused_at is None
+            and relative.email == message.recipient
+        ):
             relative.email_paused_at = now
             relative.email_pause_reason = f"Permanent e-post-fel: {error[:250]}"
         return message.status

@@ -12,6 +12,9 @@ from guide.models.base import DbSession, utcnow
 
 # Kinds that concern the relative's own request: sent even when notices are paused.
 REQUESTED_KINDS = frozenset({"welcome", "login", "card_used"})
+# Kinds whose row forgets its address (and error text) once sent or given up: the
+# confirmation of an erasure is the last thing that knows the address.
+FORGET_RECIPIENT_KINDS = frozenset({"erased"})
 # A claim older than this belongs to a process that died: another may take the message.
 CLAIM_TIMEOUT = timedelta(minutes=10)
 # A message set aside because rendering it failed: a fault in the code, not the server.

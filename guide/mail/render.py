@@ -33,10 +33,12 @@ def render_outbox_message(
     with force_locale(language):
         context = context_for(session, message, relative, now)
         subject = context.pop("subject")
+        if relative is not None and relative.deleted_at is None:
+            context.setdefault("settings_url", url_for("settings.index", _external=True))
         text = render_template(f"email/{message.kind}.txt", **context)
         html = render_template(f"email/{message.kind}.html", **context)
     headers = {"Message-ID": message_id(message)}
-    if relative is not None:
+    if relative is not None and relative.deleted_at is None:
         link = url_for("public.unsubscribe", token=unsubscribe_token(relative), _external=True)
         headers["List-Unsubscribe"] = f"<{link}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"

@@ -40,6 +40,10 @@ class Enrolment(Model):
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(16), default="active")
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Retention: when the warning before erasing an unused enrolment was mailed, and
+    # when the relative answered it with "keep me".
+    retention_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    retention_kept_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     relative: Mapped[Relative] = relationship()
     card: Mapped[Card] = relationship()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from guide.models.base import Model, UTCDateTime, utcnow
@@ -41,6 +41,10 @@ class Relative(Model):
     email_paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     email_pause_reason: Mapped[str | None] = mapped_column(String(300))
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Opt-in: mail of a sensitive guide names the guide and its modules (else it is discreet).
+    titles_in_email: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The last time a login link or a token of the relative was used (retention counts from it).
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     consents: Mapped[list[Consent]] = relationship(
         back_populates="relative", order_by="Consent.id", cascade="all, delete-orphan"

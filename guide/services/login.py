@@ -116,6 +116,7 @@ def use_login_token(session_: DbSession, token: str, now: datetime) -> Relative:
     if spent.rowcount != 1:  # type: ignore[attr-defined]
         raise LoginLinkError.used()
     relative = row.relative
+    relative.last_login_at = now  # retention counts inactivity from here
     if relative.email_proved_at is None:
         relative.email_proved_at = now
     if row.attach_relative_id is not None:

@@ -12,6 +12,8 @@ from guide.mail.delivery import UNRENDERABLE
 from guide.mail.problems import masked_address, retry_message, undelivered_messages
 from guide.models import OutboxMessage, StaffRole
 from guide.models.base import utcnow
+from guide.services.cards import local_today
+from guide.services.retention import retention_counts
 from guide.web.sessions import staff_required
 
 bp = Blueprint("mail_problems", __name__, url_prefix="/admin/e-post")
@@ -36,6 +38,7 @@ def problems() -> ResponseReturnValue:
         masked=masked_address,
         unrenderable=unrenderable,
         UNRENDERABLE=UNRENDERABLE,
+        retention=retention_counts(db.session, _organisation_seen(), local_today(utcnow())),
     )
 
 
