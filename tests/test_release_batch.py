@@ -351,3 +351,26 @@ def test_the_set_based_pass_writes_exactly_what_the_per_enrolment_pass_writes(
     assert any(kind == "phase_changed" for _, kind, _, _ in written["event"])
     assert any(kind == "checkin_expired" for _, kind, _, _ in written["event"])
     assert any("new_phase" in row[2] for row in written["outbox_message"])
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL's array literals")
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_array_literals_reach_postgresql_unchanged(app: Flask) -> None:
+    from guide.extensions import db
+
+    texts = ['a "quoted" {brace}, comma', "back\\slash\\", "NULL", "", None, "åäö ✓", "'"]
+    moments = [NOW, None, NOW + timedelta(microseconds=7)]
+    got = db.session.execute(
+        sa.text(
+            "SELECT CAST(:t AS text[]), CAST(:i AS integer[]), CAST(:m AS timestamptz[]),"
+            " CAST(:d AS date[])"
+        ),
+        {
+            "t": release_batch.pg_array(texts),
+            "i": release_batch.pg_array([1, None, -3]),
+            "m": release_batch.pg_array(moments),
+            "d": release_batch.pg_array([NOW.date(), None]),
+        },
+    ).one()
+    db.session.rollback()
+    assert got == (texts, [1, None, -3], moments, [NOW.date(), None])
