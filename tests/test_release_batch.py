@@ -47,7 +47,10 @@ def shipped_library() -> Library:
 
 
 def claimed_of(spec: Spec, enrolment_id: int = 1) -> _Claimed:
-    """A claimed row as claim_batch reads it (JSON columns as text), from a spec."""
+    """A claimed row as claim_batch reads it (JSON columns as text), from a spec.
+
+    It holds the columns the planner's state can depend on (STATE_COLUMNS).
+    """
     row = SimpleNamespace(
         id=enrolment_id,
         guide_id=spec.guide_id,
@@ -59,6 +62,8 @@ def claimed_of(spec: Spec, enrolment_id: int = 1) -> _Claimed:
         muted=json.dumps(spec.muted),
         checkins_opened=json.dumps({k: v.isoformat() for k, v in spec.opened.items()}),
         last_email_on=spec.last_email_on,
+        status="active",
+        paused_at=None,
     )
     visits = sorted([(spec.start_phase, spec.activated_at), *spec.later_phases], key=lambda v: v[1])
     return _Claimed(row, visits, set(spec.released))
@@ -103,6 +108,19 @@ def test_memoised_planning_decides_what_direct_planning_decides(
         assert state == direct_state
         assert decided == plan(library.guide(spec.guide_id), direct_state, now)
     assert len(compiled.plans) <= distinct
+
+
+def test_the_test_rows_hold_every_column_the_state_can_depend_on() -> None:
+    spec = random_specs(2, shipped_library(), NOW, 1)[0]
+    row = claimed_of(spec).row
+    assert set(release_batch.STATE_COLUMNS) <= set(vars(row))
+
+
+def test_a_state_read_the_pass_does_not_know_sends_the_enrolment_to_the_reference_path() -> None:
+    spec = random_specs(3, shipped_library(), NOW, 1)[0]
+    view = release_batch._EnrolmentView(claimed_of(spec), json.loads)
+    with pytest.raises(AttributeError, match=r"does not read Enrolment\.card"):
+        view.card  # noqa: B018
 
 
 def test_a_plan_memo_key_tells_true_from_one() -> None:

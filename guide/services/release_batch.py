@@ -22,16 +22,17 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, cast, select, text
+from sqlalchemy import JSON, ColumnElement, Text, cast, select, text
 
 from guide.content.indexed import IndexedGuide, indexed
 from guide.content.model import Library
 from guide.models import Enrolment, ModuleVersion, Relative
 from guide.models.base import DbSession
-from guide.services.journey import decode_answers, published_version
-from scheduler.planner import EnrolmentState, PhaseVisit, Plan, plan
+from guide.services.journey import published_version, state_of
+from scheduler.planner import EnrolmentState, Plan, plan
 
 # The Plan fields this writer carries out. A plan with any other field set (not empty,
 # not None, not False) goes to `advance_enrolment`.
@@ -138,27 +139,40 @@ class BatchResult:
 
 @dataclass
 class _Claimed:
-    row: Any  # a claimed row: the enrolment's columns (JSON as text) and its relative's address
+    row: Any  # a claimed row: every enrolment column (JSON as text), the relative's address
     visits: list[tuple[str, datetime]]
     released: set[str]
     state: EnrolmentState | None = None
     decided: Plan | None = None
 
 
+# Enrolment columns the planner's state is known not to depend on: identities, and
+# what a plan writes. Every other column, a new one too, is part of the memo key.
+NOT_STATE = frozenset(
+    {
+        "id",
+        "relative_id",
+        "card_id",
+        "organisation_id",
+        "unit_id",
+        "next_due_at",
+        "next_module_at",
+        "notified_phase",
+    }
+)
+ENROLMENT_COLUMNS = tuple(column.name for column in Enrolment.__table__.columns)
+JSON_COLUMNS = frozenset(
+    column.name for column in Enrolment.__table__.columns if isinstance(column.type, JSON)
+)
+STATE_COLUMNS = tuple(name for name in ENROLMENT_COLUMNS if name not in NOT_STATE)
+
+
 def memo_key(claimed: _Claimed, now: datetime) -> tuple[Any, ...]:
-    """Everything `state_from` reads, with the guide and `now`: equal keys, equal plans."""
+    """Everything `state_of` can read, and `now`: equal keys, equal states, equal plans."""
     row = claimed.row
     return (
-        row.guide_id,
         now,
-        row.activated_at,
-        row.timezone,
-        row.preferred_hour,
-        row.profile,
-        row.answers,
-        row.muted,
-        row.checkins_opened,
-        row.last_email_on,
+        tuple(getattr(row, name) for name in STATE_COLUMNS),
         tuple(claimed.visits),
         frozenset(claimed.released),
     )
@@ -167,28 +181,24 @@ def memo_key(claimed: _Claimed, now: datetime) -> tuple[Any, ...]:
 def claim_batch(
     session: DbSession, now: datetime, size: int, due: Callable[[datetime], ColumnElement[bool]]
 ) -> list[_Claimed]:
-    """Lock the next `size` due enrolments (SKIP LOCKED) and read their state: three statements."""
+    """Lock the next `size` due enrolments (SKIP LOCKED) and read their state: three statements.
+
+    Every enrolment column comes along (JSON as the database's text: the plan memo's
+    key, and each distinct value parsed once), and the relative's address.
+    """
     e = Enrolment.__table__.c
     r = Relative.__table__.c
+    columns = [
+        cast(e[name], Text).label(name) if name in JSON_COLUMNS else e[name]
+        for name in ENROLMENT_COLUMNS
+    ]
     rows = list(
         session.execute(
             select(
-                e.id,
-                e.guide_id,
-                e.relative_id,
-                e.activated_at,
-                e.timezone,
-                e.preferred_hour,
-                # As text: the plan memo's key, and each distinct value parsed once.
-                cast(e.profile, Text).label("profile"),
-                cast(e.answers, Text).label("answers"),
-                cast(e.muted, Text).label("muted"),
-                cast(e.checkins_opened, Text).label("checkins_opened"),
-                e.last_email_on,
-                e.notified_phase,
-                r.email,
-                r.deleted_at,
-                r.email_paused_at,
+                *columns,
+                r.email.label("relative_email"),
+                r.deleted_at.label("relative_deleted_at"),
+                r.email_paused_at.label("relative_email_paused_at"),
             )
             .select_from(Enrolment.__table__.join(Relative.__table__, e.relative_id == r.id))
             .where(due(now))
@@ -218,28 +228,34 @@ def claim_batch(
     return [_Claimed(row, visits[row.id], released[row.id]) for row in rows]
 
 
+class _EnrolmentView:
+    """A claimed row as `state_of` reads an Enrolment: its columns, phase visits, releases.
+
+    Reading anything else (a relationship `state_of` may come to use) raises, so that
+    enrolment goes through the per-enrolment path instead of being planned wrongly.
+    """
+
+    def __init__(self, claimed: _Claimed, parse: Callable[[str], Any]) -> None:
+        self._claimed = claimed
+        self._parse = parse
+
+    def __getattr__(self, name: str) -> Any:
+        claimed = self._claimed
+        if name == "phase_visits":
+            return [SimpleNamespace(phase=p, started_at=s) for p, s in claimed.visits]
+        if name == "releases":
+            return [SimpleNamespace(module_id=m) for m in sorted(claimed.released)]
+        if name not in ENROLMENT_COLUMNS:
+            raise AttributeError(f"the set-based release pass does not read Enrolment.{name}")
+        value = getattr(claimed.row, name)
+        if name in JSON_COLUMNS and value is not None:
+            return self._parse(value)
+        return value
+
+
 def state_from(claimed: _Claimed, parse: Callable[[str], Any] = json.loads) -> EnrolmentState:
-    """The planner's view of a claimed row, as `state_of` builds it from an Enrolment."""
-    row = claimed.row
-    return EnrolmentState(
-        activated_at=row.activated_at,
-        phase_history=tuple(PhaseVisit(phase, started) for phase, started in claimed.visits),
-        timezone=row.timezone,
-        preferred_hour=row.preferred_hour,
-        profile=decode_answers(_parsed(parse, row.profile) or {}),
-        answers=decode_answers(_parsed(parse, row.answers) or {}),
-        released=frozenset(claimed.released),
-        muted=frozenset(_parsed(parse, row.muted) or []),
-        checkins_opened={
-            key: datetime.fromisoformat(value)
-            for key, value in (_parsed(parse, row.checkins_opened) or {}).items()
-        },
-        last_email_on=row.last_email_on,
-    )
-
-
-def _parsed(parse: Callable[[str], Any], raw: str | None) -> Any:
-    return None if raw is None else parse(raw)
+    """The planner's view of a claimed row: `state_of` itself, on the row."""
+    return state_of(_EnrolmentView(claimed, parse))  # type: ignore[arg-type]
 
 
 def advance_batch(
@@ -280,7 +296,11 @@ def advance_batch(
 
 def may_be_notified(row: Any) -> bool:
     """The rule of `queue_message` for a notice: an address, not deleted, mail not paused."""
-    return row.email is not None and row.deleted_at is None and row.email_paused_at is None
+    return (
+        row.relative_email is not None
+        and row.relative_deleted_at is None
+        and row.relative_email_paused_at is None
+    )
 
 
 def pg_array(values: Iterable[Any]) -> str:
@@ -519,7 +539,7 @@ class _Writer:
                 "k": [n[2] for n in notices],
                 "r": [n[1].row.relative_id for n in notices],
                 "e": [n[0] for n in notices],
-                "a": [n[1].row.email for n in notices],
+                "a": [n[1].row.relative_email for n in notices],
                 "p": [json.dumps(n[3]) for n in notices],
             },
         )
