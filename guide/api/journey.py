@@ -18,7 +18,12 @@ from guide.api.openapi import document, error_response, json_body, json_response
 from guide.extensions import db
 from guide.models.base import utcnow
 from guide.services.library import current_library
-from guide.services.reading import enrolment_of, enrolments_of, journey_summary, module_page
+from guide.services.reading import (
+    enrolment_of,
+    enrolments_of,
+    journey_summaries,
+    module_page,
+)
 
 document(
     "/activations",
@@ -101,8 +106,8 @@ def my_journey() -> ResponseReturnValue:
     return jsonify(
         {
             "enrolments": [
-                journey_summary(db.session, library, e, now).as_json()
-                for e in enrolments_of(db.session, g.api_relative)
+                summary.as_json()
+                for summary in journey_summaries(db.session, library, g.api_relative, now)
             ]
         }
     )

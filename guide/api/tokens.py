@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import g, request
 from sqlalchemy import select
 
 from guide.extensions import db
-from guide.models import (
-    ApiToken,
-)
+from guide.models import ApiToken, Relative
 from guide.models.base import utcnow
 from guide.services.accounts import hash_token
 from guide.services.login import is_token_shaped, staff_may_use
@@ -22,7 +20,15 @@ def bearer_token() -> ApiToken | None:
     token = header[7:].strip()
     if not is_token_shaped(token):
         return None
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    # The token's relative comes in the same statement: the caller's session.get finds it.
+    found = db.session.execute(
+        select(ApiToken, Relative)
+        .outerjoin(Relative, Relative.id == ApiToken.relative_id)
+        .where(ApiToken.token_hash == hash_token(token))
+    ).first()
+    row = found[0] if found is not None else None
+    # The identity map holds objects weakly: keep the relative for this request.
+    g.token_relative = found[1] if found is not None else None
     if row is None or row.revoked_at is not None:
         return None
     if row.expires_at is not None and row.expires_at <= utcnow():

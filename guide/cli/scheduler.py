@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import click
@@ -12,6 +12,7 @@ from guide.cli.group import CommandGroup
 from guide.extensions import db
 from guide.models.base import utcnow
 from guide.services.library import current_library
+from guide.services.prune import prune
 from guide.services.retention import run_retention
 from scheduler.jobs import deliver_outbox, release_due
 from scheduler.runner import interval_of, run_blocking
@@ -92,3 +93,32 @@ def scheduler_tick(when: str | None) -> None:
         )
     if problems:
         raise click.ClickException("A fault in Lots (see the log): " + "; ".join(problems))
+
+
+@scheduler.command("prune")
+@click.option(
+    "--events-older-than",
+    "event_days",
+    type=click.IntRange(min=1),
+    metavar="DAYS",
+    help="Delete journey events older than this many days.",
+)
+@click.option(
+    "--sent-older-than",
+    "sent_days",
+    type=click.IntRange(min=30),
+    metavar="DAYS",
+    help="Delete outbox messages sent more than this many days ago (at least 30).",
+)
+def scheduler_prune(event_days: int | None, sent_days: int | None) -> None:
+    """Delete old events and old sent e-mail from the database, in chunks."""
+
+    if event_days is None and sent_days is None:
+        raise click.UsageError("Say what to prune: --events-older-than and/or --sent-older-than.")
+    pruned = prune(
+        db.session,
+        utcnow(),
+        events_older_than=timedelta(days=event_days) if event_days else None,
+        sent_older_than=timedelta(days=sent_days) if sent_days else None,
+    )
+    click.echo(f"deleted {pruned.events} event(s) and {pruned.sent_messages} sent message(s)")

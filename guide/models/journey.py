@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from guide.models.accounts import Organisation, Unit
@@ -18,7 +18,16 @@ from guide.models.relatives import Relative
 class Enrolment(Model):
     """One relative in one guide, from one card. Due times are derived, never stored ahead."""
 
-    __table_args__ = (Index("ix_enrolment_due", "status", "next_due_at"),)
+    # The release pass's claim: due active rows in (next_due_at, id) order, no sort.
+    __table_args__ = (
+        Index(
+            "ix_enrolment_claim",
+            "next_due_at",
+            "id",
+            postgresql_where=text("status = 'active'"),
+            sqlite_where=text("status = 'active'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     relative_id: Mapped[int] = mapped_column(ForeignKey("relative.id"), index=True)
@@ -38,6 +47,8 @@ class Enrolment(Model):
     # The phase the relative's last e-mail was written in: the next one says if it changed.
     notified_phase: Mapped[str | None] = mapped_column(String(64))
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The planner's next scheduled module release, stored whenever it plans: pages read it.
+    next_module_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(16), default="active")
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Retention: when the warning before erasing an unused enrolment was mailed, and

@@ -182,6 +182,7 @@ def advance_enrolment(
     if decided.sends_email:
         enrolment.last_email_on = state_of(enrolment).local_date(now)
     enrolment.next_due_at = decided.next_due_at
+    enrolment.next_module_at = decided.next_module_at  # what the relative's pages show
     session.flush()  # one UPDATE of the enrolment; and the notice names the new rows by id
     notice = None
     if decided.sends_email and notify:

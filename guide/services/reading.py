@@ -9,14 +9,13 @@ from typing import Any
 from flask import abort, url_for
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from guide.content.model import Guide, Library
 from guide.content.render import render_markdown
 from guide.models import CheckinInstance, Enrolment, ModuleVersion, Relative, Release
 from guide.models.base import DbSession
-from guide.services.journey import state_of
 from guide.services.local_facts import local_values
-from scheduler.planner import plan
 
 
 @dataclass(frozen=True)
@@ -76,10 +75,53 @@ def version_text(version: ModuleVersion, language: str) -> dict[str, Any]:
     return dict(texts.get(language) or next(iter(texts.values())))
 
 
+def journey_summaries(
+    session: DbSession, library: Library, relative: Relative, now: datetime
+) -> list[JourneySummary]:
+    """Return the relative's view of every enrolment, newest first, in three statements.
+
+    The enrolments with their phase visits, their releases with the released versions,
+    and their open check-ins: however long the journeys are. The next module's date is
+    the one the last plan stored; no planner runs for a page.
+    """
+    enrolments = list(
+        session.scalars(
+            select(Enrolment)
+            .where(Enrolment.relative_id == relative.id)
+            .order_by(Enrolment.activated_at.desc(), Enrolment.id.desc())
+            .options(
+                joinedload(Enrolment.phase_visits),
+                selectinload(Enrolment.releases).joinedload(Release.version),
+            )
+        ).unique()
+    )
+    opened: dict[int, list[CheckinInstance]] = {e.id: [] for e in enrolments}
+    if enrolments:
+        for instance in session.scalars(_open_checkins(list(opened))):
+            opened[instance.enrolment_id].append(instance)
+    return [journey_summary(session, library, e, now, opened[e.id]) for e in enrolments]
+
+
+def _open_checkins(enrolment_ids: list[int]) -> Any:
+    return (
+        select(CheckinInstance)
+        .where(
+            CheckinInstance.enrolment_id.in_(enrolment_ids),
+            CheckinInstance.answered_at.is_(None),
+            CheckinInstance.expired_at.is_(None),
+        )
+        .order_by(CheckinInstance.opened_at.desc(), CheckinInstance.id.desc())
+    )
+
+
 def journey_summary(
-    session: DbSession, library: Library, enrolment: Enrolment, now: datetime
+    session: DbSession,
+    library: Library,
+    enrolment: Enrolment,
+    now: datetime,
+    open_checkins: list[CheckinInstance] | None = None,
 ) -> JourneySummary:
-    """Return the relative's view of one enrolment at `now`."""
+    """Return the relative's view of one enrolment at `now` (its open check-ins if known)."""
     guide = library.guide(enrolment.guide_id)
     language = enrolment.relative.language
     released = []
@@ -106,19 +148,9 @@ def journey_summary(
         for m in guide.modules_in_phase(phase.id)
         if m.id not in released_ids and not m.release.on_demand
     ]
-    open_checkins = list(
-        session.scalars(
-            select(CheckinInstance)
-            .where(
-                CheckinInstance.enrolment_id == enrolment.id,
-                CheckinInstance.answered_at.is_(None),
-                CheckinInstance.expired_at.is_(None),
-            )
-            .order_by(CheckinInstance.opened_at.desc())
-        )
-    )
+    if open_checkins is None:
+        open_checkins = list(session.scalars(_open_checkins([enrolment.id])))
     phase_id = enrolment.current_phase
-    next_module_at = plan(guide, state_of(enrolment), now).next_module_at
     return JourneySummary(
         enrolment=enrolment,
         guide=guide,
@@ -129,7 +161,8 @@ def journey_summary(
         released=released,
         library=_unique(library_items),
         open_checkins=open_checkins,
-        next_module_at=next_module_at,
+        # Stored by the last plan (release pass, enrolment, answers): no planner per view.
+        next_module_at=enrolment.next_module_at,
     )
 
 

@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 from guide.extensions import db
 from guide.models.base import utcnow
 from guide.services.library import current_library
-from guide.services.reading import enrolment_of, enrolments_of, journey_summary, module_page
+from guide.services.reading import enrolment_of, journey_summaries, module_page
 from guide.web.sessions import relative_required
 
 bp = Blueprint("journey", __name__, url_prefix="/min-guide")
@@ -19,9 +19,7 @@ bp = Blueprint("journey", __name__, url_prefix="/min-guide")
 def index() -> ResponseReturnValue:
     now = utcnow()
     library = current_library()
-    summaries = [
-        journey_summary(db.session, library, e, now) for e in enrolments_of(db.session, g.relative)
-    ]
+    summaries = journey_summaries(db.session, library, g.relative, now)
     crisis = next((s.guide.crisis for s in summaries if s.guide.crisis), None)
     return render_template(
         "relative/journey.html",

@@ -60,7 +60,19 @@ def main() -> None:
         help="enrolments in the database, one population each; the first is the reference",
     )
     parser.add_argument("--due", type=int, default=10_000, help="of those, due now")
-    parser.add_argument("--batch", type=int, default=100, help="enrolments per claimed batch")
+    from scheduler.jobs import RELEASE_BATCH
+
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=RELEASE_BATCH,
+        help=f"enrolments per claimed batch (default {RELEASE_BATCH}, as the scheduler)",
+    )
+    parser.add_argument(
+        "--per-enrolment",
+        action="store_true",
+        help="run the per-enrolment reference path instead of the set-based one",
+    )
     parser.add_argument(
         "--origins",
         action="store_true",
@@ -126,6 +138,7 @@ def measure(
                 moments.now,
                 limit=due,
                 batch_size=options.batch,
+                set_based=False if options.per_enrolment else None,
             )
             if profiler:
                 profiler.disable()
