@@ -25,6 +25,7 @@ from guide.content.model import Library
 from guide.mail.delivery import Delivery, deliver_due, retry_unrenderable_after_release
 from guide.models import Enrolment
 from guide.models.base import DbSession
+from guide.services.followup_calls import raise_due_followups
 from guide.services.journey import Advance, advance_enrolment
 
 log = logging.getLogger(__name__)
@@ -143,6 +144,7 @@ def claim_due_enrolments(
             selectinload(Enrolment.phase_visits),
             selectinload(Enrolment.releases),
             selectinload(Enrolment.relative),
+            selectinload(Enrolment.followup_calls),
         )
         # Rows another process changed since this session last saw them must be read afresh.
         .execution_options(populate_existing=True)
@@ -162,7 +164,10 @@ def _advance_batch(
     # would more than double the work of a pass, and nothing here reads unflushed rows.
     with session.no_autoflush:
         for enrolment in batch:
-            advance = advance_enrolment(session, library.guide(enrolment.guide_id), enrolment, now)
+            guide = library.guide(enrolment.guide_id)
+            # Calls first: the plan written next counts the following call's due moment.
+            raise_due_followups(session, guide, enrolment, now)
+            advance = advance_enrolment(session, guide, enrolment, now)
             done.count(advance)
     return done
 

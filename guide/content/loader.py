@@ -19,6 +19,7 @@ from guide.content.model import (
     Checkin,
     Condition,
     Duration,
+    Followup,
     Guide,
     Library,
     LocalFact,
@@ -100,6 +101,7 @@ GUIDE_FIELDS = {
     "phases": True,
     "profile": False,
     "checkins": False,
+    "followups": False,
     "code_prefix": False,
 }
 PHASE_FIELDS = {"id": True, "title": True, "duration": False, "next": False}
@@ -116,6 +118,14 @@ CHECKIN_FIELDS = {
     "rules": False,
 }
 RULE_FIELDS = {"when": True, "then": True}
+FOLLOWUP_FIELDS = {
+    "id": True,
+    "after": True,
+    "from": False,
+    "within": True,
+    "when": False,
+    "reason": True,
+}
 ALERT_FIELDS = {"priority": True, "reason": True}
 MODULE_FIELDS = {
     "id": True,
@@ -258,6 +268,7 @@ class _GuideReader:
         phases = self._phases(data["phases"], data.line_of("phases"))
         profile = self._questions(data.get("profile") or LineList(), "profile")
         checkins = self._checkins(data.get("checkins") or LineList())
+        followups = self._followups(data.get("followups"), data.line_of("followups"))
         modules = self._modules(guide_id)
         released_by = check_references(
             self.references, self.path, phases, modules, self.questions, self.error
@@ -280,6 +291,7 @@ class _GuideReader:
             checkins=tuple(checkins),
             sensitive=sensitive,
             crisis=crisis,
+            followups=tuple(followups),
         )
 
     def _languages(self, data: LineMap) -> tuple[str, ...]:
@@ -486,6 +498,65 @@ class _GuideReader:
                 )
             )
         return checkins
+
+    def _followups(self, raw: Any, line: int) -> list[Followup]:
+        """Read the follow-up calls; phases and questions are known by now."""
+        followups: list[Followup] = []
+        seen: set[str] = set()
+        for item_line, item in self._list(raw, line, "'followups'"):
+            if not isinstance(item, LineMap):
+                self.error(item_line, "each follow-up must be a mapping with id, after and within")
+                continue
+            if not _check_fields(item, FOLLOWUP_FIELDS, "a follow-up", self.path, self.problems):
+                continue
+            followup_id = self._id(item, "a follow-up")
+            if not self._unique(seen, followup_id, item.line_of("id"), "follow-up"):
+                continue
+            after = self._duration(item, "after")
+            within = self._duration(item, "within")
+            phase = self._followup_anchor(item, followup_id)
+            if "when" in item:
+                self.references.conditions.append(
+                    (self.path, item.line_of("when"), item["when"], "followup")
+                )
+            reason = self._text(item, "reason")
+            if after is None or within is None or phase is False:
+                continue
+            followups.append(
+                Followup(
+                    id=followup_id,
+                    after=after,
+                    within=within,
+                    reason=reason,
+                    phase=phase,
+                    when=_when(item.get("when")),
+                )
+            )
+        return followups
+
+    def _followup_anchor(self, item: LineMap, followup_id: str) -> str | None | Literal[False]:
+        """Return the phase a follow-up counts from, None for activation, False if wrong."""
+        if "from" not in item:
+            return None
+        anchor = str(item["from"])
+        line = item.line_of("from")
+        if anchor == "activation":
+            return None
+        if anchor in self.phase_ids:
+            return anchor
+        if anchor in self.questions:
+            self.error(
+                line,
+                f"follow-up '{followup_id}' counts from question '{anchor}', which is not a "
+                "date question; write from: activation or from: <phase>",
+            )
+            return False
+        self.error(
+            line,
+            f"follow-up '{followup_id}' counts from '{anchor}', which is neither a phase "
+            "nor a date question of this guide",
+        )
+        return False
 
     def _rules(self, raw: Any, line: int) -> list[Rule]:
         rules = []
