@@ -96,6 +96,8 @@ ACCESS: dict[str, Access] = {
     ),
     "contact.form": Access(frozenset({RELATIVE})),
     "contact.sent": Access(frozenset({RELATIVE})),
+    "contact.accept_call": Access(frozenset({RELATIVE}), ids={"enrolment_id": "enrolment"}),
+    "contact.decline_call": Access(frozenset({RELATIVE}), ids={"enrolment_id": "enrolment"}),
     # Staff pages.
     "staff.login": Access(ANYONE),
     "staff.logout": Access(ANYONE),
@@ -110,6 +112,10 @@ ACCESS: dict[str, Access] = {
     "followup.alert": Access(CARD_WORKERS, ids={"alert_id": "alert"}),
     "followup.contacted": Access(CARD_WORKERS, ids={"alert_id": "alert"}),
     "followup.close": Access(CARD_WORKERS, ids={"alert_id": "alert"}),
+    "followup.no_answer": Access(CARD_WORKERS, ids={"alert_id": "alert"}),
+    "followup.take": Access(CARD_WORKERS, ids={"alert_id": "alert"}),
+    "followup.change_contact_person": Access(CARD_WORKERS, ids={"alert_id": "alert"}),
+    "followup.profile": Access(CARD_WORKERS | {ADMIN}),
     "mail_problems.problems": Access(frozenset({ORG_ADMIN, ADMIN})),
     "mail_problems.retry": Access(
         frozenset({ORG_ADMIN, ADMIN}),
@@ -135,6 +141,8 @@ ACCESS: dict[str, Access] = {
     "api.show_alert": Access(CARD_WORKERS, ids={"alert_id": "alert"}),
     "api.alert_contacted": Access(CARD_WORKERS, ids={"alert_id": "alert"}),
     "api.alert_close": Access(CARD_WORKERS, ids={"alert_id": "alert"}),
+    "api.alert_no_answer": Access(CARD_WORKERS, ids={"alert_id": "alert"}),
+    "api.alert_take": Access(CARD_WORKERS, ids={"alert_id": "alert"}),
 }
 
 

@@ -534,7 +534,7 @@ class _GuideReader:
             )
         return followups
 
-    def _followup_anchor(self, item: LineMap, followup_id: str) -> str | None | Literal[False]:
+    def _followup_anchor(self, item: LineMap, followup_id: str) -> str | Literal[False] | None:
         """Return the phase a follow-up counts from, None for activation, False if wrong."""
         if "from" not in item:
             return None

@@ -12,7 +12,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
-
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context

@@ -42,7 +42,7 @@ def call(
     after: str,
     within: str = "7d",
     phase: str | None = None,
-    when: When = When(),
+    when: When | None = None,
 ) -> Followup:
     return Followup(
         followup_id,
@@ -50,7 +50,7 @@ def call(
         Duration.parse(within),
         Text.of(sv=f"Samtal {followup_id}"),
         phase=phase,
-        when=when,
+        when=when or When(),
     )
 
 
