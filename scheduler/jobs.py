@@ -26,6 +26,7 @@ from guide.mail.delivery import Delivery, deliver_due, retry_unrenderable_after_
 from guide.models import Enrolment
 from guide.models.base import DbSession
 from guide.services.followup_calls import raise_due_followups
+from guide.services.followup_digest import queue_morning_digests
 from guide.services.journey import Advance, advance_enrolment
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ class ReleaseReport:
     releases: int = 0  # modules released
     checkins: int = 0  # check-ins opened
     notices: int = 0  # e-mails put in the outbox
+    digests: int = 0  # morning e-mails to staff about cases to work
     failed: list[int] = field(default_factory=list)  # enrolment ids that could not be advanced
 
     def count(self, advance: Advance) -> None:
@@ -128,6 +130,9 @@ def release_due(
         report.add(done)
         if len(batch) < size:
             break
+    # Staff's morning e-mail about due and overdue cases: once a working day each.
+    report.digests = queue_morning_digests(session, now)
+    session.commit()
     return report
 
 

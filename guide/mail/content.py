@@ -111,6 +111,7 @@ def context_for(
         "login": _login,
         "notice": _notice,
         "alert": _alert,
+        "digest": _digest,
     }
     return builders[message.kind](session, message, relative, now)
 
@@ -227,4 +228,16 @@ def _alert(
         "queue_url": url_for(
             "followup.alert", alert_id=message.payload["alert_id"], _external=True
         ),
+    }
+
+
+def _digest(
+    session: DbSession, message: OutboxMessage, relative: Relative | None, now: datetime
+) -> dict[str, Any]:
+    # Sent to staff each working morning: counts and a link, no personal details.
+    return {
+        "subject": _("Ärenden att följa upp i dag"),
+        "due": int(message.payload.get("due", 0)),
+        "overdue": int(message.payload.get("overdue", 0)),
+        "queue_url": url_for("followup.queue", _external=True),
     }
