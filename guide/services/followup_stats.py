@@ -102,8 +102,14 @@ def _figures(unit_id: int, name: str, alerts: list[Alert], now: datetime) -> Con
         cases=len(alerts),
         decided=decided,
         within_target=within,
-        median_to_first_contact=median(waits) if waits else None,
+        median_to_first_contact=_median(waits),
     )
+
+
+def _median(waits: list[timedelta]) -> timedelta | None:
+    if not waits:
+        return None
+    return timedelta(seconds=median(w.total_seconds() for w in waits))
 
 
 def _count(n: int) -> int | str:
