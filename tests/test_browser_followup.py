@@ -66,6 +66,13 @@ def axe_violations(page) -> list[str]:  # type: ignore[no-untyped-def]
     ]
 
 
+def expect(locator):  # type: ignore[no-untyped-def]
+    """Playwright's waiting assertions: the page after a click may still be loading."""
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(locator)
+
+
 def test_staff_see_an_overdue_call_first_take_it_and_mark_it_contacted(
     app,
     live_server,
@@ -98,13 +105,13 @@ def test_staff_see_an_overdue_call_first_take_it_and_mark_it_contacted(
     page.wait_for_url(f"**/personal/uppfoljning/{alert.id}")
     assert axe_violations(page) == []
     page.get_by_role("button", name="Ta ärendet och bli kontaktperson").click()
-    assert page.get_by_text("Du har tagit ärendet").is_visible()
+    expect(page.get_by_text("Du har tagit ärendet")).to_be_visible()
     page.get_by_label("Anteckning Till exempel när du ringde.").fill("Ringde 10.15")
     page.get_by_role("button", name="Inget svar, försök igen").click()
-    assert page.get_by_text("Inget svar: Ringde 10.15").is_visible()
+    expect(page.get_by_text("Inget svar: Ringde 10.15")).to_be_visible()
     page.locator("#contacted-note").fill("Pratade en stund")
     page.get_by_role("button", name="Markera som kontaktad").click()
-    assert page.get_by_text("Ärendet är markerat som kontaktat.").is_visible()
+    expect(page.get_by_text("Ärendet är markerat som kontaktat.")).to_be_visible()
     assert axe_violations(page) == []
     shot(page, "arende-kontaktat")
 
