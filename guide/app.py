@@ -28,6 +28,7 @@ from guide.web import (
     journey,
     mail_problems,
     needs,
+    profile,
     public,
     staff,
 )
@@ -37,7 +38,19 @@ from guide.web.sessions import load_logged_in
 # Importing the models registers every table with the metadata (migrations compare them).
 MODELS = models
 
-PAGES = (public, journey, checkins, needs, contact, staff, cards, followup, mail_problems, inbox)
+PAGES = (
+    public,
+    journey,
+    checkins,
+    profile,
+    needs,
+    contact,
+    staff,
+    cards,
+    followup,
+    mail_problems,
+    inbox,
+)
 
 
 def create_app() -> Flask:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from guide.content.model import Duration, Followup, Guide
+from scheduler.anchors import anchor_moment
 from scheduler.planner import EnrolmentState
 
 WORKDAY_OPENS = 9  # a follow-up falls due at 09:00 local
@@ -110,7 +111,15 @@ def target_time(start: datetime, within: Duration, tz: tzinfo) -> datetime:
 
 
 def followup_anchor(followup: Followup, state: EnrolmentState) -> datetime | None:
-    """Return the moment a call counts from: activation, or its phase's first start."""
+    """Return the moment a call counts from: activation, a date given, or its phase's start.
+
+    A date counts from the start of that local day (scheduler/anchors.py), so a call
+    `3d` after it comes at 09:00 three days later; a skipped date counts from activation.
+    """
+    if followup.date_question is not None:
+        return anchor_moment(
+            followup.date_question, state.all_answers, state.activated_at, state.zone
+        )
     if followup.phase is None:
         return _utc(state.activated_at)
     for visit in state.phase_history:

@@ -89,7 +89,7 @@ def test_a_followup_cannot_count_from_a_question_that_is_not_a_date(content_copy
     found = [str(p) for p in check_content(content_copy)]
     assert (
         f"{path}:{start + 5}: follow-up 'ring' counts from question 'ork', which is not a date "
-        "question; write from: activation or from: <phase>"
+        "question; write from: activation, from: <phase> or from: <date question>"
     ) in found
 
 
@@ -101,7 +101,7 @@ def test_the_shipped_guides_call_after_the_diagnosis_first_contact_discharge_and
             "ring-efter-forsta-kontakten": "forsta-kontakt",
             "ring-efter-utskrivningen": "utskrivning",
         },
-        "efterlevande": {"ring-forsta-veckan": None, "ring-infor-arsdagen": "arsdagen"},
+        "efterlevande": {"ring-forsta-veckan": None, "ring-infor-arsdagen": None},
     }
     for guide_id, calls in expected.items():
         guide = library.guide(guide_id)
@@ -117,3 +117,22 @@ def test_the_bereaved_are_called_within_the_first_week() -> None:
     assert call.followup_id == "ring-forsta-veckan"
     assert call.due_at == at("2026-03-05 09:00")
     assert call.target_at <= at("2026-03-09 17:00")
+
+
+def test_the_anniversary_call_counts_from_the_date_of_the_death() -> None:
+    guide = load_library(SHIPPED_CONTENT).guide("efterlevande")
+    call = guide.followup("ring-infor-arsdagen")
+    assert call.date_question == "dodsdatum"
+    # Enrolled 40 days after the death: the call comes two weeks before the anniversary.
+    activated = at("2026-04-20 10:00")
+    state = EnrolmentState(
+        activated_at=activated,
+        phase_history=(PhaseVisit("forsta-tiden", activated),),
+        profile={"dodsdatum": "2026-03-11"},
+    )
+    decided = plan_followups(guide, state, frozenset({"ring-forsta-veckan"}), activated)
+    assert decided.next_at == at("2027-02-25 09:00")  # 11 March 2026 + 351 days, a Thursday
+    # Without the date, it counts from activation.
+    skipped = EnrolmentState(activated_at=activated, phase_history=(PhaseVisit("akut", activated),))
+    decided = plan_followups(guide, skipped, frozenset({"ring-forsta-veckan"}), activated)
+    assert decided.next_at == at("2027-04-06 09:00")  # 20 April 2026 + 351 days
