@@ -7,6 +7,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from guide.content.model import Duration
+
 PACKAGE_ROOT = Path(__file__).resolve().parent
 # Installed, `content/` sits beside `guide/` in site-packages; in a checkout, beside it too.
 DEFAULT_CONTENT_DIR = PACKAGE_ROOT.parent / "content"
@@ -44,6 +46,16 @@ def _argon2_params() -> dict[str, int] | None:
         if os.environ.get(name)
     }
     return params or None
+
+
+def _duration(name: str, default: str) -> str:
+    """Read a duration like 7d, 2w or 4h; a wrong one stops the start with a reason."""
+    raw = (os.environ.get(name) or default).strip()
+    try:
+        Duration.parse(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a duration like 7d, 2w or 4h, not '{raw}'.") from None
+    return raw
 
 
 class ConfigError(ValueError):
@@ -103,6 +115,10 @@ def config_from_environment(instance_path: str) -> dict[str, Any]:
         "GUIDE_SMTP_TIMEOUT": _number("GUIDE_SMTP_TIMEOUT", 30.0, minimum=0.1),
         # How many proxies in front of the service to believe about client and scheme.
         "GUIDE_PROXY_HOPS": _number("GUIDE_PROXY_HOPS", 0),
+        # Targets for staff's first contact: a contact request (and a normal alert), and
+        # an urgent alert ("0d": the same working day). Follow-up calls carry their own.
+        "GUIDE_CONTACT_TARGET": _duration("GUIDE_CONTACT_TARGET", "7d"),
+        "GUIDE_URGENT_TARGET": _duration("GUIDE_URGENT_TARGET", "0d"),
         # Argon2id's cost for staff passwords; the defaults are argon2-cffi's (RFC 9106).
         "ARGON2_PARAMS": _argon2_params(),
     }

@@ -26,6 +26,8 @@ from guide.content.model import Library
 from guide.mail.delivery import Delivery, deliver_due, retry_unrenderable_after_release
 from guide.models import Enrolment
 from guide.models.base import DbSession
+from guide.services.followup_calls import raise_due_followups
+from guide.services.followup_digest import queue_morning_digests
 from guide.services.journey import Advance, advance_enrolment
 from guide.services.release_batch import BatchResult, CompiledLibrary, advance_batch, claim_batch
 
@@ -49,6 +51,7 @@ class ReleaseReport:
     releases: int = 0  # modules released
     checkins: int = 0  # check-ins opened
     notices: int = 0  # e-mails put in the outbox
+    digests: int = 0  # morning e-mails to staff about cases to work
     failed: list[int] = field(default_factory=list)  # enrolment ids that could not be advanced
 
     def count(self, advance: Advance) -> None:
@@ -139,6 +142,9 @@ def release_due(
         report.add(done)
         if claimed < size:
             break
+    # Staff's morning e-mail about due and overdue cases: once a working day each.
+    report.digests = queue_morning_digests(session, now)
+    session.commit()
     return report
 
 
@@ -229,6 +235,7 @@ def _with_state(query: Any) -> Any:
         selectinload(Enrolment.phase_visits),
         selectinload(Enrolment.releases),
         selectinload(Enrolment.relative),
+        selectinload(Enrolment.followup_calls),
     ).execution_options(populate_existing=True)
 
 
@@ -258,7 +265,10 @@ def _advance_batch(
     # would more than double the work of a pass, and nothing here reads unflushed rows.
     with session.no_autoflush:
         for enrolment in batch:
-            advance = advance_enrolment(session, library.guide(enrolment.guide_id), enrolment, now)
+            guide = library.guide(enrolment.guide_id)
+            # Calls first: the plan written next counts the following call's due moment.
+            raise_due_followups(session, guide, enrolment, now)
+            advance = advance_enrolment(session, guide, enrolment, now)
             done.count(advance)
     return done
 

@@ -97,6 +97,8 @@ ACCESS: dict[str, Access] = {
     "profile.answers": Access(frozenset({RELATIVE}), ids={"enrolment_id": "enrolment"}),
     "contact.form": Access(frozenset({RELATIVE})),
     "contact.sent": Access(frozenset({RELATIVE})),
+    "contact.accept_call": Access(frozenset({RELATIVE}), ids={"enrolment_id": "enrolment"}),
+    "contact.decline_call": Access(frozenset({RELATIVE}), ids={"enrolment_id": "enrolment"}),
     # Staff pages.
     "staff.login": Access(ANYONE),
     "staff.logout": Access(ANYONE),
@@ -111,6 +113,10 @@ ACCESS: dict[str, Access] = {
     "followup.alert": Access(CARD_WORKERS, ids={"alert_id": "alert"}),
     "followup.contacted": Access(CARD_WORKERS, ids={"alert_id": "alert"}),
     "followup.close": Access(CARD_WORKERS, ids={"alert_id": "alert"}),
+    "followup.no_answer": Access(CARD_WORKERS, ids={"alert_id": "alert"}),
+    "followup.take": Access(CARD_WORKERS, ids={"alert_id": "alert"}),
+    "followup.change_contact_person": Access(CARD_WORKERS, ids={"alert_id": "alert"}),
+    "followup.profile": Access(CARD_WORKERS | {ADMIN}),
     "mail_problems.problems": Access(frozenset({ORG_ADMIN, ADMIN})),
     "mail_problems.retry": Access(
         frozenset({ORG_ADMIN, ADMIN}),
@@ -172,6 +178,8 @@ ACCESS: dict[str, Access] = {
     "api.change_my_settings": Access(frozenset({RELATIVE})),
     "api.give_my_consent": Access(frozenset({RELATIVE}), values={"purpose": "statistics"}),
     "api.withdraw_my_consent": Access(frozenset({RELATIVE}), values={"purpose": "statistics"}),
+    "api.alert_no_answer": Access(CARD_WORKERS, ids={"alert_id": "alert"}),
+    "api.alert_take": Access(CARD_WORKERS, ids={"alert_id": "alert"}),
 }
 
 

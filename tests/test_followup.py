@@ -326,6 +326,10 @@ def test_api_lists_the_queue_without_personal_details(app, client: FlaskClient) 
         "first_contact_at": None,
         "seconds_to_first_contact": None,
         "closed_at": None,
+        "due_at": RAISED.isoformat(),
+        "target_at": at("2026-03-12 17:00").isoformat(),  # the default 7 days
+        "overdue": True,  # this test runs long after 12 March 2026
+        "assigned_to_me": False,
     }
     text = response.get_data(as_text=True)
     assert "a@example.se" not in text and "0701234567" not in text

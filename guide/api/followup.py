@@ -1,7 +1,8 @@
-"""API for staff: the follow-up queue, an alert with its contact details, contact and close."""
+"""API for staff: the follow-up queue, an alert with its contact details, take, contact, close."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import g, jsonify, request
@@ -14,13 +15,16 @@ from guide.api.openapi import document, error_response, json_body, json_response
 from guide.extensions import db
 from guide.models import Alert, StaffRole, StaffUser
 from guide.models.base import utcnow
+from guide.services.contact_person import take_case
 from guide.services.followup import (
     ACTIVE_STATUSES,
     STATUSES,
     alert_for_staff,
     close_alert,
     contact_details,
+    is_overdue,
     mark_contacted,
+    mark_no_answer,
     may_work_queue,
     queue_query,
     time_to_first_contact,
@@ -32,7 +36,10 @@ ALERT_SCHEMA = {
     "properties": {
         "id": {"type": "integer"},
         "priority": {"type": "string", "enum": ["normal", "urgent"]},
-        "source": {"type": "string", "enum": ["rule", "crisis", "contact_request"]},
+        "source": {
+            "type": "string",
+            "enum": ["rule", "crisis", "contact_request", "followup"],
+        },
         "reason": {"type": "string"},
         "status": {"type": "string", "enum": list(STATUSES)},
         "guide": {"type": "string"},
@@ -41,13 +48,32 @@ ALERT_SCHEMA = {
         "first_contact_at": {"type": ["string", "null"], "format": "date-time"},
         "seconds_to_first_contact": {"type": ["integer", "null"]},
         "closed_at": {"type": ["string", "null"], "format": "date-time"},
+        "due_at": {
+            "type": ["string", "null"],
+            "format": "date-time",
+            "description": "when the case is there to work (a follow-up call: its working morning)",
+        },
+        "target_at": {
+            "type": ["string", "null"],
+            "format": "date-time",
+            "description": "by when staff should have made first contact",
+        },
+        "overdue": {
+            "type": "boolean",
+            "description": "no first contact and the target has passed",
+        },
+        "assigned_to_me": {
+            "type": "boolean",
+            "description": "the case goes to the caller first (the relative's contact person)",
+        },
     },
 }
 
 
-def alert_json(alert: Alert) -> dict[str, Any]:
+def alert_json(alert: Alert, staff: StaffUser | None = None) -> dict[str, Any]:
     """Return an alert without any personal details."""
     waited = time_to_first_contact(alert)
+    now = utcnow()
     return {
         "id": alert.id,
         "priority": alert.priority,
@@ -60,7 +86,15 @@ def alert_json(alert: Alert) -> dict[str, Any]:
         "first_contact_at": alert.first_contact_at.isoformat() if alert.first_contact_at else None,
         "seconds_to_first_contact": int(waited.total_seconds()) if waited is not None else None,
         "closed_at": alert.closed_at.isoformat() if alert.closed_at else None,
+        "due_at": _iso(alert.due_at or alert.created_at),
+        "target_at": _iso(alert.target_at),
+        "overdue": is_overdue(alert, now),
+        "assigned_to_me": staff is not None and alert.assigned_staff_id == staff.id,
     }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
 
 
 def _queue_staff() -> StaffUser:
@@ -92,14 +126,14 @@ def list_alerts() -> ResponseReturnValue:
     else:
         raise ApiError(400, "status_invalid", "status är open, contacted, closed eller all.")
     alerts = db.session.scalars(queue_query(staff, statuses).limit(LIST_LIMIT)).all()
-    return jsonify({"alerts": [alert_json(alert) for alert in alerts]})
+    return jsonify({"alerts": [alert_json(alert, staff) for alert in alerts]})
 
 
 document(
     "/alerts",
     "get",
     {
-        "summary": "The caller's follow-up queue: urgent first, then the oldest",
+        "summary": "The caller's follow-up queue: urgent first, then the nearest target",
         "description": "Staff see their unit's alerts, organisation admins their "
         "organisation's. The list holds no personal details; GET /alerts/{id} shows "
         "contact details (with the relative's consent) and logs the read.",
@@ -143,7 +177,7 @@ def show_alert(alert_id: int) -> ResponseReturnValue:
             "message": details.message,
             "needs": [{"module": m, "need": n} for m, n in details.needs],
         }
-    return jsonify({**alert_json(alert), "contact": contact})
+    return jsonify({**alert_json(alert, staff), "contact": contact})
 
 
 document(
@@ -186,13 +220,30 @@ def alert_contacted(alert_id: int) -> ResponseReturnValue:
     alert = _own_alert(staff, alert_id)
     mark_contacted(db.session, staff, alert, _note(), utcnow())
     db.session.commit()
-    return jsonify(alert_json(alert))
+    return jsonify(alert_json(alert, staff))
 
 
 document(
     "/alerts/{alert_id}/contacted",
     "post",
     _action_spec("Record that staff reached the relative (the first time sets the waiting time)"),
+)
+
+
+@api.post("/alerts/<int:alert_id>/no-answer")
+@staff_token_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+def alert_no_answer(alert_id: int) -> ResponseReturnValue:
+    staff = _queue_staff()
+    alert = _own_alert(staff, alert_id)
+    mark_no_answer(db.session, staff, alert, _note(), utcnow())
+    db.session.commit()
+    return jsonify(alert_json(alert, staff))
+
+
+document(
+    "/alerts/{alert_id}/no-answer",
+    "post",
+    _action_spec("Record a try that reached no one: the case stays open, with the note"),
 )
 
 
@@ -203,7 +254,38 @@ def alert_close(alert_id: int) -> ResponseReturnValue:
     alert = _own_alert(staff, alert_id)
     close_alert(db.session, staff, alert, _note(), utcnow())
     db.session.commit()
-    return jsonify(alert_json(alert))
+    return jsonify(alert_json(alert, staff))
 
 
 document("/alerts/{alert_id}/close", "post", _action_spec("Close an alert"))
+
+
+@api.post("/alerts/<int:alert_id>/take")
+@staff_token_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+def alert_take(alert_id: int) -> ResponseReturnValue:
+    staff = _queue_staff()
+    alert = _own_alert(staff, alert_id)
+    take_case(db.session, staff, alert, utcnow())
+    db.session.commit()
+    return jsonify(alert_json(alert, staff))
+
+
+document(
+    "/alerts/{alert_id}/take",
+    "post",
+    {
+        "summary": "Take the case: the caller becomes the relative's contact person",
+        "description": "The relative's later cases go to the caller first (still visible to "
+        "the unit). Only staff of the unit that issued the card can be the contact person.",
+        "security": [{"bearer": []}],
+        "parameters": [
+            {"name": "alert_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+        ],
+        "responses": {
+            "200": json_response("The alert as it is now", ALERT_SCHEMA),
+            "400": error_response("staff_not_in_unit"),
+            "404": error_response("alert_not_found"),
+            "409": error_response("alert_closed"),
+        },
+    },
+)

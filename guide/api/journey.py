@@ -118,6 +118,10 @@ document(
     "get",
     {
         "summary": "The relative's enrolments: phase, released modules, library, next release, open check-ins",
+        "description": "Each enrolment also gives `contact_person: {name, role, reach}`: the "
+        "relative's named contact person as they chose to show themselves, or the unit's "
+        "contact while none is named or without the consent to be contacted; and "
+        '`call_offered`: whether Min guide asks "Vill du att någon ringer dig?".',
         "security": [{"bearer": []}],
         "responses": {"200": json_response("The journey"), "401": error_response("unauthorized")},
     },

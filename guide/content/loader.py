@@ -20,6 +20,7 @@ from guide.content.model import (
     Checkin,
     Condition,
     Duration,
+    Followup,
     Guide,
     Library,
     LocalFact,
@@ -102,6 +103,7 @@ GUIDE_FIELDS = {
     "phases": True,
     "profile": False,
     "checkins": False,
+    "followups": False,
     "code_prefix": False,
 }
 PHASE_FIELDS = {"id": True, "title": True, "duration": False, "next": False, "at": False}
@@ -120,6 +122,14 @@ CHECKIN_FIELDS = {
     "rules": False,
 }
 RULE_FIELDS = {"when": True, "then": True}
+FOLLOWUP_FIELDS = {
+    "id": True,
+    "after": True,
+    "from": False,
+    "within": True,
+    "when": False,
+    "reason": True,
+}
 ALERT_FIELDS = {"priority": True, "reason": True}
 MODULE_FIELDS = {
     "id": True,
@@ -262,6 +272,7 @@ class _GuideReader:
         phases = self._phases(data["phases"], data.line_of("phases"))
         profile = self._questions(data.get("profile") or LineList(), "profile")
         checkins = self._checkins(data.get("checkins") or LineList())
+        followups = self._followups(data.get("followups"), data.line_of("followups"))
         modules = self._modules(guide_id)
         released_by = check_references(
             self.references, self.path, phases, modules, self.questions, self.error
@@ -284,6 +295,7 @@ class _GuideReader:
             checkins=tuple(checkins),
             sensitive=sensitive,
             crisis=crisis,
+            followups=tuple(followups),
         )
 
     def _languages(self, data: LineMap) -> tuple[str, ...]:
@@ -550,6 +562,75 @@ class _GuideReader:
                 )
             )
         return checkins
+
+    def _followups(self, raw: Any, line: int) -> list[Followup]:
+        """Read the follow-up calls; phases and questions are known by now."""
+        followups: list[Followup] = []
+        seen: set[str] = set()
+        for item_line, item in self._list(raw, line, "'followups'"):
+            if not isinstance(item, LineMap):
+                self.error(item_line, "each follow-up must be a mapping with id, after and within")
+                continue
+            if not _check_fields(item, FOLLOWUP_FIELDS, "a follow-up", self.path, self.problems):
+                continue
+            followup_id = self._id(item, "a follow-up")
+            if not self._unique(seen, followup_id, item.line_of("id"), "follow-up"):
+                continue
+            after = self._duration(item, "after")
+            within = self._duration(item, "within")
+            anchor = self._followup_anchor(item, followup_id)
+            if "when" in item:
+                self.references.conditions.append(
+                    (self.path, item.line_of("when"), item["when"], "followup")
+                )
+            reason = self._text(item, "reason")
+            if after is None or within is None or anchor is False:
+                continue
+            phase, date_question = anchor
+            followups.append(
+                Followup(
+                    id=followup_id,
+                    after=after,
+                    within=within,
+                    reason=reason,
+                    phase=phase,
+                    date_question=date_question,
+                    when=_when(item.get("when")),
+                )
+            )
+        return followups
+
+    def _followup_anchor(
+        self, item: LineMap, followup_id: str
+    ) -> tuple[str | None, str | None] | Literal[False]:
+        """Return (phase, date question) a follow-up counts from; (None, None): activation.
+
+        False when `from` names neither a phase nor a date question (reported).
+        """
+        if "from" not in item:
+            return None, None
+        anchor = str(item["from"])
+        line = item.line_of("from")
+        if anchor == "activation":
+            return None, None
+        if anchor in self.phase_ids:
+            return anchor, None
+        question = self.questions.get(anchor)
+        if question is not None and question.type is QuestionType.DATE:
+            return None, anchor
+        if question is not None:
+            self.error(
+                line,
+                f"follow-up '{followup_id}' counts from question '{anchor}', which is not a "
+                "date question; write from: activation, from: <phase> or from: <date question>",
+            )
+            return False
+        self.error(
+            line,
+            f"follow-up '{followup_id}' counts from '{anchor}', which is neither a phase "
+            "nor a date question of this guide",
+        )
+        return False
 
     def _rules(self, raw: Any, line: int) -> list[Rule]:
         rules = []

@@ -269,6 +269,23 @@ class ReleaseSpec:
 
 
 @dataclass(frozen=True)
+class Followup:
+    """A call staff of the issuing unit should make: `after` its anchor, done `within`.
+
+    The anchor is activation, the start of `phase` (its first visit) when `phase` is
+    set, or the relative's answer to `date_question` (activation when skipped). `when` narrows it to relatives whose answers hold.
+    """
+
+    id: str
+    after: Duration
+    within: Duration
+    reason: Text
+    phase: str | None = None
+    when: When = When()
+    date_question: str | None = None  # counts from the relative's answer (else activation)
+
+
+@dataclass(frozen=True)
 class Need:
     id: str
     text: Text
@@ -328,6 +345,13 @@ class Guide:
     checkins: tuple[Checkin, ...] = ()
     sensitive: bool = False
     crisis: Text | None = None
+    followups: tuple[Followup, ...] = ()
+
+    def followup(self, followup_id: str) -> Followup:
+        for followup in self.followups:
+            if followup.id == followup_id:
+                return followup
+        raise KeyError(f"Guide '{self.id}' has no follow-up '{followup_id}'")
 
     def phase(self, phase_id: str) -> Phase:
         for phase in self.phases:

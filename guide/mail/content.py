@@ -125,6 +125,7 @@ def context_for(
         "erased": _erased,
         "email_change": _email_change,
         "retention_warning": _retention_warning,
+        "digest": _digest,
     }
     return builders[message.kind](session, message, relative, now)
 
@@ -312,4 +313,16 @@ def _email_change(
         "subject": _("Bekräfta din nya e-postadress"),
         "confirm_url": url_for("settings.confirm_email", token=token, _external=True),
         "hours": EMAIL_CHANGE_HOURS,
+    }
+
+
+def _digest(
+    session: DbSession, message: OutboxMessage, relative: Relative | None, now: datetime
+) -> dict[str, Any]:
+    # Sent to staff each working morning: counts and a link, no personal details.
+    return {
+        "subject": _("Ärenden att följa upp i dag"),
+        "due": int(message.payload.get("due", 0)),
+        "overdue": int(message.payload.get("overdue", 0)),
+        "queue_url": url_for("followup.queue", _external=True),
     }

@@ -3,7 +3,14 @@
 from guide.models.accounts import ApiToken, Organisation, StaffRole, StaffUser, Unit
 from guide.models.cards import Card, CardBatch, CardStatus
 from guide.models.content import LocalFactValue, ModuleVersion
-from guide.models.followup import Alert, AlertNote, AuditLog
+from guide.models.followup import (
+    Alert,
+    AlertNote,
+    AuditLog,
+    ContactPerson,
+    FollowupCall,
+    StaffProfile,
+)
 from guide.models.journey import (
     CheckinInstance,
     Enrolment,
@@ -33,8 +40,10 @@ __all__ = [
     "CheckinInstance",
     "Consent",
     "ConsentPurpose",
+    "ContactPerson",
     "Enrolment",
     "Event",
+    "FollowupCall",
     "LocalFactValue",
     "LoginLinkRequest",
     "LoginToken",
@@ -45,6 +54,7 @@ __all__ = [
     "PhaseVisitRow",
     "Relative",
     "Release",
+    "StaffProfile",
     "StaffRole",
     "StaffUser",
     "Unit",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Date, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -13,6 +13,9 @@ from guide.models.base import Model, UTCDateTime, utcnow
 from guide.models.cards import Card
 from guide.models.content import ModuleVersion
 from guide.models.relatives import Relative
+
+if TYPE_CHECKING:
+    from guide.models.followup import FollowupCall
 
 
 class Enrolment(Model):
@@ -65,6 +68,10 @@ class Enrolment(Model):
     )
     releases: Mapped[list[Release]] = relationship(
         order_by="Release.released_at.desc(), Release.id.desc()", cascade="all, delete-orphan"
+    )
+    # The guide's follow-up calls handled for this enrolment (each at most once).
+    followup_calls: Mapped[list[FollowupCall]] = relationship(
+        order_by="FollowupCall.id", cascade="all, delete-orphan"
     )
 
     @property

@@ -12,9 +12,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
+from flask import current_app, has_app_context
 from sqlalchemy import ColumnElement, Select, and_, case, false, select
 
+from guide.content.model import Duration
 from guide.errors import GuideError
 from guide.mail.outbox import queue_staff_message
 from guide.models import (
@@ -22,6 +25,7 @@ from guide.models import (
     AlertNote,
     AuditLog,
     ConsentPurpose,
+    ContactPerson,
     Enrolment,
     NeedTick,
     OutboxMessage,
@@ -30,11 +34,12 @@ from guide.models import (
 )
 from guide.models.base import DbSession
 from guide.services.journey import record_event
+from scheduler.followups import target_time
 
 Priority = Literal["normal", "urgent"]
 
 
-Source = Literal["rule", "crisis", "contact_request"]
+Source = Literal["rule", "crisis", "contact_request", "followup"]
 
 
 OPEN, CONTACTED, CLOSED = "open", "contacted", "closed"
@@ -56,7 +61,7 @@ CRISIS_REASON = "Svar som tyder på kris: kontakta snarast"
 
 
 # When two alerts meet in one, the stronger source names it.
-_SOURCE_WEIGHT = {"rule": 0, "contact_request": 1, "crisis": 2}
+_SOURCE_WEIGHT = {"rule": 0, "followup": 0, "contact_request": 1, "crisis": 2}
 
 
 class FollowupError(GuideError):
@@ -126,13 +131,17 @@ def raise_alert(
     phone: str | None = None,
     contact_email: str | None = None,
     message: str | None = None,
+    target_at: datetime | None = None,
     **event_data: Any,
 ) -> Alert:
     """Put the relative in the queue of the unit that issued the card, and record it.
 
-    If the relative already waits for a first contact, the alert joins that one; an
-    urgent alert (new, or raised from normal) queues an e-mail to the unit's staff.
+    If the relative already waits for a first contact, the alert joins that one (it
+    keeps the nearer target); an urgent alert (new, or raised from normal) queues an
+    e-mail to the unit's staff. Without `target_at` the target is the configured
+    default for the priority. A relative with a contact person goes to them first.
     """
+    target_at = target_at or default_target(priority, now, enrolment.timezone)
     alert = session.scalar(
         select(Alert)
         .where(Alert.enrolment_id == enrolment.id, Alert.status == OPEN)
@@ -153,11 +162,20 @@ def raise_alert(
             message=message,
             status=OPEN,
             created_at=now,
+            due_at=now,
+            target_at=target_at,
+            assigned_staff_id=session.scalar(
+                select(ContactPerson.staff_user_id).where(
+                    ContactPerson.enrolment_id == enrolment.id
+                )
+            ),
         )
         session.add(alert)
         session.flush()
     else:
         _join(alert, priority, source, reason, phone, contact_email, message)
+        if alert.target_at is None or target_at < alert.target_at:
+            alert.target_at = target_at
     record_event(
         session,
         enrolment,
@@ -171,6 +189,30 @@ def raise_alert(
     if alert.priority == "urgent" and not was_urgent:
         _queue_urgent_mail(session, alert, now)
     return alert
+
+
+DEFAULT_TARGETS = {"normal": "7d", "urgent": "0d"}
+
+
+def default_target(priority: Priority, now: datetime, timezone: str) -> datetime:
+    """Return the configured target for a new case of `priority` that comes in at `now`.
+
+    GUIDE_CONTACT_TARGET (default 7d) for contact requests and normal alerts,
+    GUIDE_URGENT_TARGET (default 0d, the same working day) for urgent ones.
+    """
+    key = "GUIDE_URGENT_TARGET" if priority == "urgent" else "GUIDE_CONTACT_TARGET"
+    raw = current_app.config[key] if has_app_context() else DEFAULT_TARGETS[priority]
+    return target_time(now, Duration.parse(raw), ZoneInfo(timezone))
+
+
+def is_overdue(alert: Alert, now: datetime) -> bool:
+    """Return whether the case still waits for a first contact after its target."""
+    return (
+        alert.status == OPEN
+        and alert.first_contact_at is None
+        and alert.target_at is not None
+        and now > alert.target_at
+    )
 
 
 def _join(
@@ -274,12 +316,13 @@ def _visible_to(staff: StaffUser) -> ColumnElement[bool]:
 
 
 def queue_query(staff: StaffUser, statuses: Sequence[str] = ACTIVE_STATUSES) -> Select[Alert]:
-    """Return the alerts `staff` may work, urgent first and then the oldest first."""
+    """Return the alerts `staff` may work: urgent first, then the nearest target first."""
     urgent_first = case((Alert.priority == "urgent", 0), else_=1)
+    without_target_last = case((Alert.target_at.is_(None), 1), else_=0)
     return (
         select(Alert)
         .where(_visible_to(staff), Alert.status.in_(statuses))
-        .order_by(urgent_first, Alert.created_at, Alert.id)
+        .order_by(urgent_first, without_target_last, Alert.target_at, Alert.created_at, Alert.id)
     )
 
 
@@ -343,6 +386,17 @@ def mark_contacted(
         alert.first_contact_at = now
     alert.status = CONTACTED
     record_event(session, alert.enrolment, "alert_contacted", now, alert=alert.id)
+    return entry
+
+
+def mark_no_answer(
+    session: DbSession, staff: StaffUser, alert: Alert, note: str, now: datetime
+) -> AlertNote:
+    """Record a try that reached no one: the case stays open, with the note."""
+    if alert.status == CLOSED:
+        raise FollowupError.closed()
+    entry = _note(alert, staff, "no_answer", note, now)
+    record_event(session, alert.enrolment, "alert_no_answer", now, alert=alert.id)
     return entry
 
 

@@ -28,7 +28,8 @@ from guide.models import (
 )
 from guide.models.base import DbSession
 from guide.services.versions import module_texts
-from scheduler.planner import EnrolmentState, PhaseVisit, Plan, plan
+from scheduler.followups import earliest, plan_followups
+from scheduler.planner import EnrolmentState, PhaseVisit, Plan, apply_plan, plan
 
 
 def decode_answers(raw: dict[str, Any]) -> dict[str, Any]:
@@ -164,7 +165,8 @@ def advance_enrolment(
     With `notify`, whatever was released or opened goes into one outbox notice (one
     e-mail); the caller commits, so the notice exists exactly when the releases do.
     """
-    decided = plan(guide, state_of(enrolment), now)
+    state = state_of(enrolment)
+    decided = plan(guide, state, now)
     for visit in decided.phase_changes:
         enrolment.phase_visits.append(
             PhaseVisitRow(phase=visit.phase, started_at=visit.started_at, reason="duration")
@@ -181,13 +183,30 @@ def advance_enrolment(
     ]
     if decided.sends_email:
         enrolment.last_email_on = state_of(enrolment).local_date(now)
-    enrolment.next_due_at = decided.next_due_at
+    enrolment.next_due_at = earliest(
+        decided.next_due_at, next_call_at(guide, enrolment, apply_plan(state, decided, now), now)
+    )
     enrolment.next_module_at = decided.next_module_at  # what the relative's pages show
     session.flush()  # one UPDATE of the enrolment; and the notice names the new rows by id
     notice = None
     if decided.sends_email and notify:
         notice = queue_notice(session, enrolment, releases, checkins, now)
     return Advance(decided, tuple(releases), tuple(checkins), notice)
+
+
+def next_call_at(
+    guide: Guide, enrolment: Enrolment, state: EnrolmentState, now: datetime
+) -> datetime | None:
+    """Return when the release pass must next look at the enrolment's follow-up calls.
+
+    A call due and not handled yet is due now (the pass turns it into a case); the
+    pass itself handles calls before it writes the plan (guide.services.followup_calls).
+    """
+    if not guide.followups:
+        return None
+    handled = frozenset(call.followup_id for call in enrolment.followup_calls)
+    calls = plan_followups(guide, state, handled, now)
+    return calls.due[0].due_at if calls.due else calls.next_at
 
 
 def queue_notice(

@@ -13,8 +13,17 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from guide.content.model import Guide, Library
 from guide.content.render import render_markdown
-from guide.models import CheckinInstance, Enrolment, ModuleVersion, Relative, Release
+from guide.models import (
+    CheckinInstance,
+    Enrolment,
+    FollowupCall,
+    ModuleVersion,
+    Relative,
+    Release,
+)
 from guide.models.base import DbSession
+from guide.services.contact_person import ShownContact, shown_contact
+from guide.services.followup_calls import call_offer
 from guide.services.local_facts import local_values
 
 
@@ -38,6 +47,8 @@ class JourneySummary:
     library: list[ModuleItem]  # modules of phases reached, readable on demand
     open_checkins: list[CheckinInstance]
     next_module_at: datetime | None
+    contact_person: ShownContact  # "Din kontaktperson", or the unit's contact
+    call_offer: FollowupCall | None  # "Vill du att någon ringer dig?"
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -52,6 +63,8 @@ class JourneySummary:
             ],
             "next_module_at": self.next_module_at.isoformat() if self.next_module_at else None,
             "crisis": self.guide.crisis.get(self._language) if self.guide.crisis else None,
+            "contact_person": self.contact_person.as_json(),
+            "call_offered": self.call_offer is not None,
         }
 
     @property
@@ -163,6 +176,8 @@ def journey_summary(
         open_checkins=open_checkins,
         # Stored by the last plan (release pass, enrolment, answers): no planner per view.
         next_module_at=enrolment.next_module_at,
+        contact_person=shown_contact(session, enrolment),
+        call_offer=call_offer(enrolment),
     )
 
 

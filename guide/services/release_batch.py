@@ -2,7 +2,7 @@
 
 `advance_enrolment` (guide/services/journey.py) carries out one enrolment's plan with
 the ORM: about six statements each. Here a claimed batch (about a thousand) is read in
-three statements, each enrolment is planned in memory with its guide compiled once
+four statements, each enrolment is planned in memory with its guide compiled once
 per pass, and what the plans say is written with one multi-row statement per table
 (`INSERT ... SELECT FROM unnest(...)`, one `UPDATE ... FROM unnest(...)` for the
 enrolments). The rows written are exactly the ones `advance_enrolment` writes, in the
@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -32,7 +32,8 @@ from guide.content.model import Library
 from guide.models import Enrolment, ModuleVersion, Relative
 from guide.models.base import DbSession
 from guide.services.journey import published_version, state_of
-from scheduler.planner import EnrolmentState, Plan, plan
+from scheduler.followups import earliest, plan_followups
+from scheduler.planner import EnrolmentState, Plan, apply_plan, plan
 
 # The Plan fields this writer carries out. A plan with any other field set (not empty,
 # not None, not False) goes to `advance_enrolment`.
@@ -142,6 +143,7 @@ class _Claimed:
     row: Any  # a claimed row: every enrolment column (JSON as text), the relative's address
     visits: list[tuple[str, datetime]]
     released: set[str]
+    calls: frozenset[str] = frozenset()  # the guide's follow-up calls already handled
     state: EnrolmentState | None = None
     decided: Plan | None = None
 
@@ -181,7 +183,7 @@ def memo_key(claimed: _Claimed, now: datetime) -> tuple[Any, ...]:
 def claim_batch(
     session: DbSession, now: datetime, size: int, due: Callable[[datetime], ColumnElement[bool]]
 ) -> list[_Claimed]:
-    """Lock the next `size` due enrolments (SKIP LOCKED) and read their state: three statements.
+    """Lock the next `size` due enrolments (SKIP LOCKED) and read their state: four statements.
 
     Every enrolment column comes along (JSON as the database's text: the plan memo's
     key, and each distinct value parsed once), and the relative's address.
@@ -225,7 +227,15 @@ def claim_batch(
         {"ids": ids},
     ):
         released[enrolment_id].add(module_id)
-    return [_Claimed(row, visits[row.id], released[row.id]) for row in rows]
+    calls: dict[int, set[str]] = defaultdict(set)
+    for enrolment_id, followup_id in session.execute(
+        text("SELECT enrolment_id, followup_id FROM followup_call WHERE enrolment_id = ANY(:ids)"),
+        {"ids": ids},
+    ):
+        calls[enrolment_id].add(followup_id)
+    return [
+        _Claimed(row, visits[row.id], released[row.id], frozenset(calls[row.id])) for row in rows
+    ]
 
 
 class _EnrolmentView:
@@ -279,7 +289,7 @@ def advance_batch(
         except Exception:
             result.unplanned.append(item.row.id)
             continue
-        if handles(item.decided):
+        if handles(item.decided) and _calls_wait(compiled.guide(item.row.guide_id), item, now):
             mine.append(item)
         else:
             result.fallback.append(item.row.id)
@@ -292,6 +302,25 @@ def advance_batch(
     result.checkins = writer.checkins
     result.notices = writer.notices
     return result
+
+
+def _calls_wait(guide: IndexedGuide, item: _Claimed, now: datetime) -> bool:
+    """Return whether none of `item`'s follow-up calls is due; count the next one's moment.
+
+    A due call becomes a case through the per-enrolment path (`raise_due_followups`),
+    so its enrolment is left to it. Otherwise the enrolment must be looked at again
+    when its next call falls due, as `advance_enrolment` records it.
+    """
+    if not guide.followups:
+        return True
+    state, decided = item.state, item.decided
+    assert state is not None and decided is not None
+    if plan_followups(guide, state, item.calls, now).due:
+        return False
+    after = plan_followups(guide, apply_plan(state, decided, now), item.calls, now)
+    upcoming = after.due[0].due_at if after.due else after.next_at
+    item.decided = replace(decided, next_due_at=earliest(decided.next_due_at, upcoming))
+    return True
 
 
 def may_be_notified(row: Any) -> bool:

@@ -1,4 +1,4 @@
-"""Staff pages for the follow-up queue: list, open an alert, mark contacted, close."""
+"""Staff pages for the follow-up queue: list, open, take, contacted, no answer, close; profile."""
 
 from __future__ import annotations
 
@@ -9,19 +9,31 @@ from flask_babel import gettext as _
 from guide.extensions import db
 from guide.models import Alert, StaffRole, StaffUser
 from guide.models.base import utcnow
+from guide.services.contact_person import (
+    ProfileError,
+    colleagues_for,
+    contact_person_of,
+    profile_of,
+    save_profile,
+    set_contact_person,
+    take_case,
+)
 from guide.services.followup import (
     ACTIVE_STATUSES,
     CLOSED,
     alert_for_staff,
     close_alert,
     contact_details,
+    is_overdue,
     mark_contacted,
+    mark_no_answer,
     queue_query,
     time_to_first_contact,
 )
 from guide.services.library import current_library
 from guide.services.needs import need_text
 from guide.web.errors import back_to
+from guide.web.forms import FieldErrors
 from guide.web.sessions import staff_required
 
 bp = Blueprint("followup", __name__, url_prefix="/personal/uppfoljning")
@@ -35,15 +47,22 @@ def _own_alert(alert_id: int) -> Alert:
 @bp.get("/")
 @staff_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
 def queue() -> ResponseReturnValue:
-    """List the alerts to follow up, urgent first and then the oldest."""
+    """List the cases to follow up: urgent first, then the nearest target."""
     staff: StaffUser = g.staff
     show_closed = request.args.get("visa") == "stangda"
+    mine = request.args.get("visa") == "mina"
     statuses = (CLOSED,) if show_closed else ACTIVE_STATUSES
-    alerts = db.session.scalars(queue_query(staff, statuses).limit(QUEUE_LIMIT)).all()
+    query = queue_query(staff, statuses)
+    if mine:
+        query = query.where(Alert.assigned_staff_id == staff.id)
+    alerts = db.session.scalars(query.limit(QUEUE_LIMIT)).all()
+    now = utcnow()
     return render_template(
         "staff/followup_queue.html",
         alerts=alerts,
+        overdue={a.id for a in alerts if is_overdue(a, now)},
         show_closed=show_closed,
+        mine=mine,
         guides=current_library().guides,
     )
 
@@ -67,6 +86,9 @@ def alert(alert_id: int) -> ResponseReturnValue:
         needs=needs,
         guide=guide,
         waited=time_to_first_contact(found),
+        overdue=is_overdue(found, utcnow()),
+        contact_person=contact_person_of(db.session, found.enrolment),
+        colleagues=colleagues_for(db.session, found.enrolment),
     )
 
 
@@ -92,3 +114,83 @@ def close(alert_id: int) -> ResponseReturnValue:
     db.session.commit()
     flash(_("Ärendet är stängt."), "success")
     return redirect(url_for(".queue"))
+
+
+@bp.post("/<int:alert_id>/inget-svar")
+@staff_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+def no_answer(alert_id: int) -> ResponseReturnValue:
+    """Record a call nobody answered: the case stays open, with the note."""
+    found = _own_alert(alert_id)
+    back_to(url_for(".alert", alert_id=found.id))
+    mark_no_answer(db.session, g.staff, found, request.form.get("note", ""), utcnow())
+    db.session.commit()
+    flash(_("Försöket är antecknat. Ärendet är kvar i kön."), "success")
+    return redirect(url_for(".alert", alert_id=found.id))
+
+
+@bp.post("/<int:alert_id>/ta")
+@staff_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+def take(alert_id: int) -> ResponseReturnValue:
+    """Take the case: the caller becomes the relative's contact person."""
+    found = _own_alert(alert_id)
+    back_to(url_for(".alert", alert_id=found.id))
+    take_case(db.session, g.staff, found, utcnow())
+    db.session.commit()
+    flash(_("Du har tagit ärendet och är nu den anhöriges kontaktperson."), "success")
+    return redirect(url_for(".alert", alert_id=found.id))
+
+
+@bp.post("/<int:alert_id>/kontaktperson")
+@staff_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+def change_contact_person(alert_id: int) -> ResponseReturnValue:
+    """Hand the relative to a colleague of the unit as their contact person."""
+    found = _own_alert(alert_id)
+    back_to(url_for(".alert", alert_id=found.id))
+    chosen = next(
+        (
+            s
+            for s in colleagues_for(db.session, found.enrolment)
+            if s.id == request.form.get("staff", type=int)
+        ),
+        None,
+    )
+    if chosen is None:
+        raise ProfileError.not_in_unit()
+    set_contact_person(db.session, g.staff, found.enrolment, chosen, utcnow())
+    db.session.commit()
+    flash(_("Kontaktpersonen är bytt."), "success")
+    return redirect(url_for(".alert", alert_id=found.id))
+
+
+@bp.route("/min-profil", methods=["GET", "POST"])
+@staff_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+def profile() -> ResponseReturnValue:
+    """What relatives see of the staff member as their contact person."""
+    staff: StaffUser = g.staff
+    errors = FieldErrors()
+    form = request.form
+    if request.method == "POST":
+        with errors.collect():
+            save_profile(
+                db.session,
+                staff,
+                form.get("display_name", ""),
+                form.get("role", ""),
+                form.get("reach", ""),
+            )
+            db.session.commit()
+            flash(_("Din profil är sparad."), "success")
+            return redirect(url_for(".profile"))
+    shown = profile_of(db.session, staff)
+    values = (
+        form
+        if request.method == "POST"
+        else {
+            "display_name": shown.display_name,
+            "role": shown.role,
+            "reach": shown.reach,
+        }
+    )
+    return render_template("staff/profile.html", values=values, errors=errors), (
+        400 if errors else 200
+    )

@@ -14,6 +14,7 @@ PURE_MODULES = [
     "scheduler.planner",
     "scheduler.rules",
     "scheduler.simulate",
+    "scheduler.followups",
     "activation_codes.codes",
     "guide.content",
     "guide.content.model",
