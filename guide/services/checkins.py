@@ -26,7 +26,7 @@ from guide.content.model import (
     SetPhase,
     ShowCrisis,
 )
-from guide.errors import GuideError
+from guide.errors import N_, GuideError
 from guide.models import Alert, CheckinInstance, Enrolment, Event, PhaseVisitRow, Relative
 from guide.models.base import DbSession
 from guide.services.answers import AnswerError, clean_answers
@@ -55,19 +55,21 @@ class CheckinError(GuideError):
 
     @classmethod
     def not_found(cls) -> CheckinError:
-        return cls("checkin_not_found", "Frågorna finns inte. Gå tillbaka till Min guide.", 404)
+        return cls("checkin_not_found", N_("Frågorna finns inte. Gå tillbaka till Min guide."), 404)
 
     @classmethod
     def answered(cls) -> CheckinError:
         return cls(
-            "checkin_answered", "Du har redan svarat på de här frågorna. Tack för dina svar!", 409
+            "checkin_answered",
+            N_("Du har redan svarat på de här frågorna. Tack för dina svar!"),
+            409,
         )
 
     @classmethod
     def expired(cls) -> CheckinError:
         return cls(
             "checkin_expired",
-            "De här frågorna har ersatts av nyare frågor. Du hittar dem på Min guide.",
+            N_("De här frågorna har ersatts av nyare frågor. Du hittar dem på Min guide."),
             409,
         )
 

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Select, and_, case, false, select
 
-from guide.errors import GuideError
+from guide.errors import N_, GuideError
 from guide.mail.outbox import queue_staff_message
 from guide.models import (
     Alert,
@@ -64,17 +64,17 @@ class FollowupError(GuideError):
 
     @classmethod
     def not_found(cls) -> FollowupError:
-        return cls("alert_not_found", "Ärendet finns inte i din uppföljningskö.", 404)
+        return cls("alert_not_found", N_("Ärendet finns inte i din uppföljningskö."), 404)
 
     @classmethod
     def closed(cls) -> FollowupError:
-        return cls("alert_closed", "Ärendet är redan stängt.", 409)
+        return cls("alert_closed", N_("Ärendet är redan stängt."), 409)
 
     @classmethod
     def consent_required(cls) -> FollowupError:
         return cls(
             "consent_required",
-            "För att personal ska kunna kontakta dig behöver du först godkänna det.",
+            N_("För att personal ska kunna kontakta dig behöver du först godkänna det."),
             field="consent_contact",
         )
 
@@ -82,8 +82,10 @@ class FollowupError(GuideError):
     def no_enrolment(cls) -> FollowupError:
         return cls(
             "no_enrolment",
-            "Du har ingen aktiv guide. Aktivera ditt kort först, så vet vi vem som ska "
-            "höra av sig.",
+            N_(
+                "Du har ingen aktiv guide. Aktivera ditt kort först, så vet vi vem som ska "
+                "höra av sig."
+            ),
             404,
             field="enrolment",
         )
@@ -92,7 +94,7 @@ class FollowupError(GuideError):
     def no_way_to_reach(cls) -> FollowupError:
         return cls(
             "contact_missing",
-            "Skriv ett telefonnummer eller en e-postadress som vi kan nå dig på.",
+            N_("Skriv ett telefonnummer eller en e-postadress som vi kan nå dig på."),
             field="phone",
         )
 
@@ -100,19 +102,23 @@ class FollowupError(GuideError):
     def phone_invalid(cls) -> FollowupError:
         return cls(
             "phone_invalid",
-            "Skriv telefonnumret med siffror, till exempel 070-123 45 67.",
+            N_("Skriv telefonnumret med siffror, till exempel 070-123 45 67."),
             field="phone",
         )
 
     @classmethod
     def email_invalid(cls) -> FollowupError:
         return cls(
-            "email_invalid", "Skriv en e-postadress som ser ut som namn@exempel.se.", field="email"
+            "email_invalid",
+            N_("Skriv en e-postadress som ser ut som namn@exempel.se."),
+            field="email",
         )
 
     @classmethod
     def too_long(cls, field: str, limit: int) -> FollowupError:
-        return cls("text_too_long", f"Texten får vara högst {limit} tecken.", field=field)
+        return cls(
+            "text_too_long", N_("Texten får vara högst %(limit)s tecken.", limit=limit), field=field
+        )
 
 
 def raise_alert(

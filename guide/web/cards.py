@@ -17,10 +17,11 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from activation_codes.cards_pdf import write_cards_pdf
+from activation_codes.cards_pdf import CardWording, write_cards_pdf
 from guide.extensions import db
 from guide.models import Card, CardBatch, CardStatus, StaffRole, StaffUser, Unit
 from guide.models.base import utcnow
@@ -186,11 +187,17 @@ def batch_pdf(batch_id: int) -> ResponseReturnValue:
     part = request.args.get("del", 1, type=int)
     if not 1 <= part <= len(parts):
         abort(404, _("Den delen av omgången finns inte."))
+    language = str(get_locale() or "sv")
     cards = printable_cards(
-        db.session, current_library(), found, offset=(part - 1) * PDF_PART_SIZE, limit=PDF_PART_SIZE
+        db.session,
+        current_library(),
+        found,
+        offset=(part - 1) * PDF_PART_SIZE,
+        limit=PDF_PART_SIZE,
+        language=language,
     )
     buffer = io.BytesIO()
-    write_cards_pdf(cards, buffer)
+    write_cards_pdf(cards, buffer, wording=card_wording())
     buffer.seek(0)
     suffix = f"-del-{part}" if len(parts) > 1 else ""
     return send_file(
@@ -198,6 +205,18 @@ def batch_pdf(batch_id: int) -> ResponseReturnValue:
         mimetype="application/pdf",
         as_attachment=True,
         download_name=f"aktiveringskort-{found.id}{suffix}.pdf",
+    )
+
+
+def card_wording() -> CardWording:
+    """Return the words printed on the cards, in the language of the page that prints them."""
+    return CardWording(
+        instructions=_(
+            "Gå till %(address)s och skriv in koden, eller skanna QR-koden. "
+            "Koden kan bara användas en gång."
+        ),
+        expires=_("Koden gäller till och med %(date)s."),
+        title=_("Aktiveringskort"),
     )
 
 

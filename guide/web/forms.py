@@ -6,10 +6,11 @@ from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
 
+from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 
 from guide.content.model import Question, QuestionType
-from guide.errors import GuideError
+from guide.errors import GuideError, say
 from guide.extensions import db
 
 
@@ -59,6 +60,6 @@ class _Collect:
     ) -> bool:
         if isinstance(error, GuideError) and error.field is not None:
             db.session.rollback()
-            self.errors[f"{self.prefix}{error.field}"] = error.message
+            self.errors[f"{self.prefix}{error.field}"] = say(error.message, gettext)
             return True
         return False
