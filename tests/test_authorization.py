@@ -77,6 +77,7 @@ ACCESS: dict[str, Access] = {
     "public.unsubscribe_page": Access(ANYONE, values=TOKEN, capability=True),
     "public.unsubscribe": Access(ANYONE, values=TOKEN, capability=True),
     "static": Access(ANYONE, values={"filename": "style.css"}),
+    "language.choose": Access(ANYONE),
     # The demo's local inbox: no identity in a deployment without --demo.
     "inbox.index": Access(NOBODY),
     "inbox.show": Access(NOBODY, ids={"mail_id": "mail"}),

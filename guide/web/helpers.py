@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, g
+from flask import Flask, g, request
 from flask_babel import format_date, format_datetime, get_locale
 
 from guide.content.model import Guide
@@ -15,11 +15,16 @@ def current_locale() -> str:
     return str(get_locale() or "sv")
 
 
-def localtime(value: datetime | None, pattern: str = "d MMMM yyyy 'kl.' HH:mm") -> str:
-    """Format an aware datetime in the service's time zone, the Swedish way."""
+TIME_PATTERNS = {"sv": "d MMMM yyyy 'kl.' HH:mm", "en": "d MMMM yyyy 'at' HH:mm"}
+
+
+def localtime(value: datetime | None, pattern: str | None = None) -> str:
+    """Format an aware datetime in the service's time zone, as the page's language writes it."""
     if value is None:
         return ""
-    return str(format_datetime(value, pattern))
+    return str(
+        format_datetime(value, pattern or TIME_PATTERNS.get(current_locale(), TIME_PATTERNS["sv"]))
+    )
 
 
 def localdate(value: datetime | None) -> str:
@@ -33,8 +38,13 @@ def crisis_text_for(guide: Guide) -> str | None:
     return guide.crisis.get(g.relative.language) if guide.crisis else None
 
 
+def this_page() -> str:
+    """Return the address of the page being shown, for a form that should come back to it."""
+    return request.script_root + request.full_path.rstrip("?")
+
+
 def _template_globals() -> dict[str, Any]:
-    return {"current_locale": current_locale}
+    return {"current_locale": current_locale, "this_page": this_page}
 
 
 def init_app(app: Flask) -> None:
