@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
-from guide.errors import N_
+from guide.errors import N_, say
 
 # What a person reads for an HTTP error that no view explained, by status.
 HTTP_SENTENCES = {
@@ -26,5 +26,6 @@ def http_sentence(error: HTTPException) -> str:
     Werkzeug's English default descriptions never reach a person.
     """
     if type(error).description != error.description:
-        return str(error.description)
+        description = error.description
+        return say(description, _) if isinstance(description, str) else str(description)
     return str(_(HTTP_SENTENCES.get(error.code or 500, HTTP_SENTENCES[500])))

@@ -24,6 +24,7 @@ from guide.services.login import (
     mail_link_lifetime,
     new_login_token,
 )
+from guide.services.reading import version_text
 
 # While the delivery pass renders a batch, the login tokens its mails carry wait here
 # and are inserted together afterwards (one statement, no savepoint per mail).
@@ -167,8 +168,8 @@ def _login(
 
 
 def _module_item(release: Release, language: str) -> dict[str, str]:
-    texts = release.version.texts
-    text = texts.get(language) or next(iter(texts.values()))
+    # Localised texts: the mail marks a title or text that fell back to Swedish.
+    text = version_text(release.version, language)
     return {"title": text["title"], "summary": text["summary"], "body": text["body"]}
 
 

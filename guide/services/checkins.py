@@ -393,7 +393,8 @@ def _module_title(enrolment: Enrolment, module_id: str) -> str:
     release = next((r for r in enrolment.releases if r.module_id == module_id), None)
     if release is None:
         return module_id
-    return str(version_text(release.version, enrolment.relative.language)["title"])
+    title: str = version_text(release.version, enrolment.relative.language)["title"]
+    return title  # a Localised: the page marks a title that fell back to Swedish
 
 
 def _phase_title(guide: Guide, phase_id: str, language: str) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, g, request
 from flask_babel import format_date, format_datetime, get_locale
+from markupsafe import Markup, escape
 
 from guide.content.model import Guide
 
@@ -38,6 +39,29 @@ def crisis_text_for(guide: Guide) -> str | None:
     return guide.crisis.get(g.relative.language) if guide.crisis else None
 
 
+def _other_language(value: object) -> str | None:
+    language = getattr(value, "language", None) or None
+    return language if language and language != current_locale() else None
+
+
+def lang_of(value: object) -> Markup:
+    """Return ` lang="sv"` for an element that holds `value`, when `value` fell back to Swedish.
+
+    `value` is a `Localised` text (or anything with a `language`); nothing is returned
+    when it is in the page's language.
+    """
+    language = _other_language(value)
+    return Markup(' lang="%s"') % language if language else Markup("")
+
+
+def in_lang(value: object) -> Markup:
+    """Return `value` escaped, inside `<span lang="sv">` when it is not in the page's language."""
+    language = _other_language(value)
+    if language is None:
+        return escape(value)
+    return Markup('<span lang="%s">%s</span>') % (language, value)
+
+
 def this_page() -> str:
     """Return the address of the page being shown, for a form that should come back to it."""
     return request.script_root + request.full_path.rstrip("?")
@@ -49,5 +73,7 @@ def _template_globals() -> dict[str, Any]:
 
 def init_app(app: Flask) -> None:
     app.context_processor(_template_globals)
+    # Globals, not context: the form macros imported from _forms.html use them too.
+    app.jinja_env.globals.update(lang_of=lang_of, in_lang=in_lang)
     app.add_template_filter(localtime, "localtime")
     app.add_template_filter(localdate, "localdate")
