@@ -81,6 +81,7 @@ ACCESS: dict[str, Access] = {
     # The demo's local inbox: no identity in a deployment without --demo.
     "inbox.index": Access(NOBODY),
     "inbox.show": Access(NOBODY, ids={"mail_id": "mail"}),
+    "inbox.html_body": Access(NOBODY, ids={"mail_id": "mail"}),
     # Min guide.
     "journey.index": Access(frozenset({RELATIVE})),
     "journey.module": Access(

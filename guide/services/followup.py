@@ -193,7 +193,7 @@ def _join(
     if _SOURCE_WEIGHT[source] > _SOURCE_WEIGHT.get(alert.source, 0):
         alert.source = source
     reasons = alert.reason.split("; ")
-    if reason not in reasons:
+    if reason.strip().casefold() not in {r.strip().casefold() for r in reasons}:
         alert.reason = "; ".join([reason, *reasons] if priority == "urgent" else [*reasons, reason])
         alert.reason = alert.reason[:MAX_REASON]
     alert.phone = phone or alert.phone

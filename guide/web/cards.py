@@ -110,9 +110,16 @@ def index() -> ResponseReturnValue:
         units=_units_of(staff),
         unit_id=unit_id,
         guides=list(current_library().guides.values()),
+        guide_titles=_guide_titles(),
         guide_id=guide_id,
         batches=batches,
     )
+
+
+def _guide_titles() -> dict[str, str]:
+    """Return each guide's title in the page's language, by guide id."""
+    language = str(get_locale() or "sv")
+    return {guide.id: guide.title.get(language) for guide in current_library().guides.values()}
 
 
 @bp.route("/kort/nya", methods=["GET", "POST"])
@@ -220,14 +227,22 @@ def card_wording() -> CardWording:
     )
 
 
-@bp.post("/kort/<int:card_id>/sparra")
+@bp.route("/kort/<int:card_id>/sparra", methods=["GET", "POST"])
 @staff_required(*CARD_ROLES)
 def revoke(card_id: int) -> ResponseReturnValue:
+    """Ask first (GET), then revoke (POST) and go back to the list as it was filtered."""
     card = db.session.get(Card, card_id)
     if card is None or not _scope(g.staff).holds(card.organisation_id, card.unit_id):
         abort(404, _("Kortet finns inte."))
-    # Back to the list as it was filtered, but only ever to a page of this site.
-    listing = same_origin_path(request.referrer, url_for("cards.index"), prefix="/personal/kort")
+    # The list's address travels in the form (pages send no Referer), and only ever
+    # to a page of this site.
+    fallback = url_for("cards.index")
+    listing = same_origin_path(
+        request.values.get("next"), fallback, prefix=request.script_root + "/personal/kort"
+    )
+    if request.method == "GET":
+        guide = current_library().guides.get(card.guide_id)
+        return render_template("staff/revoke.html", card=card, guide=guide, listing=listing)
     back_to(listing)
     revoke_card(db.session, card, utcnow())
     db.session.commit()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Flask, g, request
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale, ngettext
 from markupsafe import Markup, escape
 
 from guide.content.model import Guide
@@ -28,10 +29,37 @@ def localtime(value: datetime | None, pattern: str | None = None) -> str:
     )
 
 
-def localdate(value: datetime | None) -> str:
+def localdate(value: date | datetime | None) -> str:
     if value is None:
         return ""
     return str(format_date(value, "d MMMM yyyy"))
+
+
+def waited(span: timedelta) -> str:
+    """Say how long something took the way a person would: "efter 6 minuter", "efter 3 dagar"."""
+    minutes = max(round(span.total_seconds() / 60), 0)
+    if minutes < 60:
+        return str(ngettext("efter %(num)s minut", "efter %(num)s minuter", max(minutes, 1)))
+    hours = round(minutes / 60)
+    if hours < 48:
+        return str(ngettext("efter %(num)s timme", "efter %(num)s timmar", hours))
+    return str(ngettext("efter %(num)s dag", "efter %(num)s dagar", round(hours / 24)))
+
+
+# The national numbers the content may name (README: never invent one).
+_PHONE_NUMBERS = re.compile(r"(?<![\d-])(112|1177|113 13|90101|116 111|077-150 50 50)(?![\d])")
+
+
+def phone_links(text: str | None) -> Markup:
+    """Return `text` escaped, with each national help number a `tel:` link."""
+    if not text:
+        return Markup("")
+    escaped = str(escape(text))
+    return Markup(
+        _PHONE_NUMBERS.sub(
+            lambda m: f'<a href="tel:{re.sub(r"[^0-9]", "", m.group(1))}">{m.group(1)}</a>', escaped
+        )
+    )
 
 
 def crisis_text_for(guide: Guide) -> str | None:
@@ -77,3 +105,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(lang_of=lang_of, in_lang=in_lang)
     app.add_template_filter(localtime, "localtime")
     app.add_template_filter(localdate, "localdate")
+    app.add_template_filter(waited, "waited")
+    app.add_template_filter(phone_links, "phone_links")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, Response, abort, current_app, render_template
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
+from guide.errors import N_
 from guide.extensions import db
 from guide.models import CapturedMail
 
@@ -27,5 +28,28 @@ def index() -> ResponseReturnValue:
 
 @bp.get("/<int:mail_id>")
 def show(mail_id: int) -> ResponseReturnValue:
-    mail = db.session.get(CapturedMail, mail_id) or abort(404, f"Meddelande {mail_id} finns inte.")
+    mail = _mail(mail_id)
     return render_template("inbox/show.html", mail=mail)
+
+
+# The mail as sent, styles and all, and nothing that could run: a sandbox of its own.
+MAIL_POLICY = (
+    "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'self'"
+)
+
+
+@bp.get("/<int:mail_id>/html")
+def html_body(mail_id: int) -> ResponseReturnValue:
+    """Show the HTML part of a mail exactly as a mail program would get it."""
+    mail = _mail(mail_id)
+    response = Response(mail.html_body, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = MAIL_POLICY
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+def _mail(mail_id: int) -> CapturedMail:
+    mail = db.session.get(CapturedMail, mail_id)
+    if mail is None:
+        abort(404, N_("Meddelande %(id)s finns inte.", id=mail_id))
+    return mail
