@@ -168,6 +168,7 @@ class Walk:
                     wide = page.evaluate(
                         """() => [...document.querySelectorAll('body *')]
                            .filter(e => e.getBoundingClientRect().right > 391)
+                           .filter(e => !e.closest('.table-scroll') || e.matches('.table-scroll'))
                            .slice(0, 3).map(e => e.tagName + '.' + e.className)"""
                     )
                     self.problems.append(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from flask import Blueprint, Response, abort, current_app, render_template
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
@@ -23,13 +26,12 @@ def only_when_captured_in_demo() -> None:
 @bp.get("/")
 def index() -> ResponseReturnValue:
     mails = db.session.scalars(select(CapturedMail).order_by(CapturedMail.id.desc()).limit(200))
-    return render_template("inbox/list.html", mails=list(mails))
+    return render_template("inbox/list.html", mails=[InboxMail(m) for m in mails])
 
 
 @bp.get("/<int:mail_id>")
 def show(mail_id: int) -> ResponseReturnValue:
-    mail = _mail(mail_id)
-    return render_template("inbox/show.html", mail=mail)
+    return render_template("inbox/show.html", mail=InboxMail(_mail(mail_id)))
 
 
 # The mail as sent, styles and all, and nothing that could run: a sandbox of its own.
@@ -46,6 +48,25 @@ def html_body(mail_id: int) -> ResponseReturnValue:
     response.headers["Content-Security-Policy"] = MAIL_POLICY
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response
+
+
+_HTML_LANG = re.compile(r'<html[^>]*\blang="([a-z]{2})"')
+
+
+class InboxMail:
+    """A captured mail as the inbox shows it, with the language it was written in.
+
+    The mail's own `<html lang>` says which language its relative reads, so the
+    inbox can mark a Swedish mail `lang="sv"` on an English page.
+    """
+
+    def __init__(self, mail: CapturedMail) -> None:
+        self.mail = mail
+        found = _HTML_LANG.search(mail.html_body or "")
+        self.language = found.group(1) if found else ""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.mail, name)
 
 
 def _mail(mail_id: int) -> CapturedMail:
