@@ -40,7 +40,7 @@ def test_min_guide_in_english_marks_only_what_fell_back_to_swedish(app, client) 
     assert re.search(r'<a href="[^"]*/avlosning" lang="sv">Avlösning</a>', page)
     assert '<span class="small" lang="sv">Du kan få hjälp' in page
     # The crisis text is translated: no mark.
-    assert '<div class="wrap">If a life is in danger, call 112.</div>' in page
+    assert '<div class="wrap">If a life is in danger, call <a href="tel:112">112</a>.</div>' in page
 
 
 def test_a_module_that_fell_back_is_marked_swedish_at_its_title_and_body(app, client) -> None:  # type: ignore[no-untyped-def]

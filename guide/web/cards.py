@@ -238,7 +238,9 @@ def revoke(card_id: int) -> ResponseReturnValue:
     # to a page of this site.
     fallback = url_for("cards.index")
     listing = same_origin_path(
-        request.values.get("next"), fallback, prefix=request.script_root + "/personal/kort"
+        request.values.get("next") or request.referrer,
+        fallback,
+        prefix=request.script_root + "/personal/kort",
     )
     if request.method == "GET":
         guide = current_library().guides.get(card.guide_id)
