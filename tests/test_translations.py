@@ -85,3 +85,79 @@ def test_an_english_reader_gets_english_pages_and_error_sentences(client) -> Non
     )
     assert answer.status_code == 400
     assert "typing error" in answer.get_json()["message"]
+
+
+# What English pages said in Swedish before the catalogue ("Steg 2 av 3", "Frivilligt – du
+# kan hoppa över frågan", "Ja"/"Nej", "Fortsätt", "Min guide").
+SWEDISH_INTERFACE_WORDS = (
+    "Steg",
+    "Frivilligt",
+    "Fortsätt",
+    "Min guide",
+    "Ja",
+    "Nej",
+    "Hoppa över",
+    "Logga ut",
+    "Kontakta mig",
+)
+
+
+def english_interface_text(html: str) -> str:
+    """Return a page's text outside any element marked as being in another language."""
+    from html.parser import HTMLParser
+
+    voids = {"meta", "link", "input", "br", "img", "hr"}
+
+    class Reader(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.languages: list[str] = []
+            self.parts: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag in voids:
+                return
+            inherited = self.languages[-1] if self.languages else "en"
+            self.languages.append(dict(attrs).get("lang") or inherited)
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag not in voids and self.languages:
+                self.languages.pop()
+
+        def handle_data(self, data: str) -> None:
+            if not self.languages or self.languages[-1] == "en":
+                self.parts.append(data)
+
+    reader = Reader()
+    reader.feed(html)
+    return " ".join(reader.parts)
+
+
+def test_english_pages_say_none_of_the_swedish_interface_words_they_used_to(app, client) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    from tests.checkin_support import log_in_relative
+    from tests.factories import enrol, issue_cards, make_tenant
+
+    tenant = make_tenant()
+    card, used = issue_cards(tenant.unit, 2)
+    english = {"Accept-Language": "en"}
+    pages = {}
+    client.post("/aktivera", data={"code": card.code}, headers=english)
+    pages["questions"] = client.get("/aktivera/fragor", headers=english).get_data(as_text=True)
+    pages["consent"] = client.get("/aktivera/samtycke", headers=english).get_data(as_text=True)
+    enrolment = enrol(used)
+    enrolment.relative.language = "en"
+    from guide.extensions import db
+
+    db.session.commit()
+    log_in_relative(client, enrolment.relative)
+    pages["min guide"] = client.get("/min-guide/").get_data(as_text=True)
+    pages["module"] = client.get(f"/min-guide/{enrolment.id}/valkommen").get_data(as_text=True)
+    pages["contact"] = client.get("/min-guide/kontakta-mig").get_data(as_text=True)
+    assert "Step 2 of 3" in pages["questions"] and "Yes" in pages["questions"]
+    for name, html in pages.items():
+        assert '<html lang="en">' in html, name
+        text = english_interface_text(html)
+        for word in SWEDISH_INTERFACE_WORDS:
+            assert not re.search(rf"(?<![\wåäö]){word}(?![\wåäö])", text), (name, word)
