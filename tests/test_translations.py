@@ -161,3 +161,19 @@ def test_english_pages_say_none_of_the_swedish_interface_words_they_used_to(app,
         text = english_interface_text(html)
         for word in SWEDISH_INTERFACE_WORDS:
             assert not re.search(rf"(?<![\wåäö]){word}(?![\wåäö])", text), (name, word)
+
+
+def test_fill_translates_only_what_is_untranslated_from_another_po_file() -> None:
+    from babel.messages.catalog import Catalog
+
+    from guide.cli.translations import fill_from
+
+    catalogue = Catalog(locale="en")
+    catalogue.add("Ny text", "")
+    catalogue.add("Gammal text", "Old text")
+    fragment = Catalog(locale="en")
+    fragment.add("Ny text", "New text")
+    fragment.add("Gammal text", "Something else")
+    assert fill_from(catalogue, [fragment]) == 1
+    assert catalogue.get("Ny text").string == "New text"
+    assert catalogue.get("Gammal text").string == "Old text"

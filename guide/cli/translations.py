@@ -75,14 +75,42 @@ def compiled(catalogue: Catalog) -> bytes:
     return out.getvalue()
 
 
-def update_catalogue(language: str, template: Catalog) -> Catalog:
-    """Bring the .po of `language` in line with `template` and compile its .mo; return it."""
+def fill_from(catalogue: Catalog, others: list[Catalog]) -> int:
+    """Translate the untranslated messages of `catalogue` from `others`; return how many."""
+    filled = 0
+    for message in catalogue:
+        if not message.id or (message.string and not message.fuzzy and all(_strings(message))):
+            continue
+        for other in others:
+            found = other.get(message.id, message.context)
+            if found is not None and not found.fuzzy and all(_strings(found)):
+                message.string = found.string
+                message.flags.discard("fuzzy")
+                filled += 1
+                break
+    return filled
+
+
+def _strings(message: Message) -> tuple[str, ...]:
+    strings = message.string
+    return tuple(strings) if isinstance(strings, tuple | list) else (strings or "",)
+
+
+def update_catalogue(
+    language: str, template: Catalog, fills: list[Catalog] | None = None
+) -> Catalog:
+    """Bring the .po of `language` in line with `template` and compile its .mo; return it.
+
+    `fills` (PO files, such as the fragments other branches wrote) translate what the
+    catalogue does not translate yet.
+    """
     catalogue = read_catalogue(language)
     created = catalogue.creation_date
     # No fuzzy guesses: a new msgid stays untranslated until a person translates it.
     catalogue.update(template, no_fuzzy_matching=True, update_header_comment=False)
     catalogue.obsolete.clear()
     catalogue.creation_date = created  # an unchanged catalogue is rewritten byte for byte
+    fill_from(catalogue, fills or [])
     path = catalogue_path(language)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as handle:
@@ -99,12 +127,23 @@ def translations() -> None:
 
 
 @translations.command("update", with_appcontext=False)
-def translations_update() -> None:
+@click.option(
+    "--fill",
+    "fills",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A PO file whose translations fill untranslated msgids (repeatable).",
+)
+def translations_update(fills: tuple[Path, ...]) -> None:
     """Extract the msgids, update every catalogue in guide/translations, compile them."""
     template = extract_template()
+    others = []
+    for path in fills:
+        with path.open("rb") as handle:
+            others.append(read_po(handle))
     missing_any = False
     for language in LANGUAGES:
-        catalogue = update_catalogue(language, template)
+        catalogue = update_catalogue(language, template, others)
         missing = untranslated(catalogue, template)
         missing_any = missing_any or bool(missing)
         click.echo(
