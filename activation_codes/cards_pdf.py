@@ -67,6 +67,25 @@ class PrintableCard:
             )
 
 
+@dataclass(frozen=True)
+class CardWording:
+    """The words printed around the code, Swedish unless the caller passes its own.
+
+    The app passes them translated into the staff member's language; `%(address)s`
+    and `%(date)s` are filled in per card.
+    """
+
+    instructions: str = (
+        "Gå till %(address)s och skriv in koden, eller skanna QR-koden. "
+        "Koden kan bara användas en gång."
+    )
+    expires: str = "Koden gäller till och med %(date)s."
+    title: str = "Aktiveringskort"
+
+
+SWEDISH = CardWording()
+
+
 def qr_payload(card: PrintableCard) -> str:
     """Return the text the card's QR code encodes: its activation URL."""
     return card.activation_url
@@ -78,12 +97,9 @@ def activation_address(card: PrintableCard) -> str:
     return f"{parts.netloc}{parts.path}".rstrip("/")
 
 
-def instructions(card: PrintableCard) -> str:
-    """Return the short Swedish instructions printed on the card."""
-    return (
-        f"Gå till {activation_address(card)} och skriv in koden, eller skanna "
-        "QR-koden. Koden kan bara användas en gång."
-    )
+def instructions(card: PrintableCard, wording: CardWording = SWEDISH) -> str:
+    """Return the short instructions printed on the card (Swedish unless `wording` says)."""
+    return wording.instructions % {"address": activation_address(card)}
 
 
 def write_cards_pdf(
@@ -91,7 +107,7 @@ def write_cards_pdf(
     out: BinaryIO,
     *,
     progress: Progress | None = None,
-    title: str = "Aktiveringskort",
+    wording: CardWording = SWEDISH,
 ) -> int:
     """Write the cards as a print-ready A4 PDF to ``out`` and return how many.
 
@@ -105,13 +121,13 @@ def write_cards_pdf(
     for 10,000 cards. Split larger batches into several files.
     """
     canvas = Canvas(out, pagesize=A4, pageCompression=1, invariant=1)
-    canvas.setTitle(title)
+    canvas.setTitle(wording.title)
     canvas.setCreator("Lots")
     done = 0
     for page in _pages(cards):
         _draw_cut_guides(canvas)
         for slot, card in enumerate(page):
-            _draw_card(canvas, card, *_card_origin(slot))
+            _draw_card(canvas, card, *_card_origin(slot), wording)
             done += 1
             if progress is not None:
                 progress(done)
@@ -159,7 +175,9 @@ def _draw_cut_guides(canvas: Canvas) -> None:
     canvas.restoreState()
 
 
-def _draw_card(canvas: Canvas, card: PrintableCard, x: float, y: float) -> None:
+def _draw_card(
+    canvas: Canvas, card: PrintableCard, x: float, y: float, wording: CardWording
+) -> None:
     """Draw one card with its bottom-left corner at (x, y)."""
     inner_width = CARD_WIDTH - 2 * PADDING
     top = y + CARD_HEIGHT - PADDING
@@ -183,7 +201,7 @@ def _draw_card(canvas: Canvas, card: PrintableCard, x: float, y: float) -> None:
 
     canvas.setFont(TEXT_FONT, TEXT_SIZE)
     baseline -= 6 + TEXT_SIZE
-    for line in _wrap(instructions(card), TEXT_FONT, TEXT_SIZE, column_width, max_lines=4):
+    for line in _wrap(instructions(card, wording), TEXT_FONT, TEXT_SIZE, column_width, max_lines=4):
         canvas.drawString(x + PADDING, baseline, line)
         baseline -= leading
 
@@ -196,7 +214,7 @@ def _draw_card(canvas: Canvas, card: PrintableCard, x: float, y: float) -> None:
         for line in _wrap(card.unit_contact, TEXT_FONT, TEXT_SIZE, column_width, max_lines=2)
     ]
     if card.expires is not None:
-        footer.append((TEXT_FONT, f"Koden gäller till och med {card.expires.isoformat()}."))
+        footer.append((TEXT_FONT, wording.expires % {"date": card.expires.isoformat()}))
     baseline = y + PADDING
     for font, line in reversed(footer):
         canvas.setFont(font, TEXT_SIZE)

@@ -36,6 +36,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
+from guide.errors import N_
+
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 """Crockford base32: digits and upper-case letters without I, L, O and U."""
 
@@ -78,37 +80,47 @@ class CodeError(ValueError):
     @classmethod
     def empty(cls) -> MalformedCode:
         """Build the error for input with no code in it."""
-        return MalformedCode("Skriv in koden från ditt aktiveringskort.")
+        return MalformedCode(N_("Skriv in koden från ditt aktiveringskort."))
 
     @classmethod
     def bad_character(cls, character: str) -> MalformedCode:
         """Build the error for a character that never appears in a code."""
         return MalformedCode(
-            f"Tecknet ”{character}” finns inte i koderna. "
-            "Skriv in koden precis som den står på kortet och försök igen."
+            N_(
+                "Tecknet ”%(character)s” finns inte i koderna. "
+                "Skriv in koden precis som den står på kortet och försök igen.",
+                character=character,
+            )
         )
 
     @classmethod
     def too_short(cls) -> MalformedCode:
         """Build the error for a code with symbols missing."""
         return MalformedCode(
-            "Koden är för kort. Kontrollera att du har fått med alla tecken "
-            "från kortet och försök igen."
+            N_(
+                "Koden är för kort. Kontrollera att du har fått med alla tecken "
+                "från kortet och försök igen."
+            )
         )
 
     @classmethod
     def too_long(cls) -> MalformedCode:
         """Build the error for a code with symbols too many."""
         return MalformedCode(
-            "Koden är för lång. Kontrollera att du bara har skrivit in koden "
-            "från kortet och försök igen."
+            N_(
+                "Koden är för lång. Kontrollera att du bara har skrivit in koden "
+                "från kortet och försök igen."
+            )
         )
 
     @classmethod
     def mistyped(cls, code: str) -> MistypedCode:
         """Build the error for a code whose check symbol does not match."""
         return MistypedCode(
-            f"Koden {code} verkar ha ett skrivfel. Kontrollera tecknen och försök igen.",
+            N_(
+                "Koden %(code)s verkar ha ett skrivfel. Kontrollera tecknen och försök igen.",
+                code=code,
+            ),
             code=code,
         )
 
@@ -116,9 +128,12 @@ class CodeError(ValueError):
     def unknown_prefix(cls, code: str) -> UnknownPrefix:
         """Build the error for a well-formed code of no guide offered here."""
         return UnknownPrefix(
-            f"Koden {code} hör inte till någon guide i den här tjänsten. "
-            "Kontrollera att du är på rätt webbplats, eller fråga den som gav "
-            "dig kortet.",
+            N_(
+                "Koden %(code)s hör inte till någon guide i den här tjänsten. "
+                "Kontrollera att du är på rätt webbplats, eller fråga den som gav "
+                "dig kortet.",
+                code=code,
+            ),
             code=code,
         )
 

@@ -28,6 +28,7 @@ from guide.web import (
     helpers,
     inbox,
     journey,
+    language,
     local_facts,
     mail_problems,
     needs,
@@ -45,7 +46,7 @@ MODELS = models
 
 PAGES = (
     *(public, journey, checkins, profile, needs, contact, settings, staff, cards, followup),
-    *(mail_problems, audit, inbox, admin, local_facts, stats),
+    *(mail_problems, audit, inbox, admin, local_facts, stats, language),
 )
 
 

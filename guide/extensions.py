@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import has_request_context, request, session
+from flask import g, has_request_context, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -35,17 +35,25 @@ babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
-def select_locale() -> str:
-    """Pick the language: the relative's choice in the session, else the browser's, else Swedish.
+LANGUAGES = ("sv", "en")
+LANGUAGE_COOKIE = "lots_language"
 
-    Outside a request (a command, a scheduler thread) there is nobody to ask: Swedish,
-    unless the caller chose with `force_locale` (mail to a relative does).
+
+def select_locale() -> str:
+    """Pick the language: the relative's choice, else the visitor's, else the browser's, else Swedish.
+
+    A logged-in relative's choice is `Relative.language` (set by the switch on every
+    page, guide.web.language); a visitor's is the cookie that switch sets. Outside a
+    request (a command, a scheduler thread) there is nobody to ask: Swedish, unless
+    the caller chose with `force_locale` (mail to a relative does).
     """
 
     if not has_request_context():
         return "sv"
-
-    chosen = session.get("language")
-    if chosen in ("sv", "en"):
+    relative = g.get("relative")
+    if relative is not None and relative.language in LANGUAGES:
+        return str(relative.language)
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    if chosen in LANGUAGES:
         return str(chosen)
-    return request.accept_languages.best_match(["sv", "en"]) or "sv"
+    return request.accept_languages.best_match(LANGUAGES) or "sv"

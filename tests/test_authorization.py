@@ -77,9 +77,11 @@ ACCESS: dict[str, Access] = {
     "public.unsubscribe_page": Access(ANYONE, values=TOKEN, capability=True),
     "public.unsubscribe": Access(ANYONE, values=TOKEN, capability=True),
     "static": Access(ANYONE, values={"filename": "style.css"}),
+    "language.choose": Access(ANYONE),
     # The demo's local inbox: no identity in a deployment without --demo.
     "inbox.index": Access(NOBODY),
     "inbox.show": Access(NOBODY, ids={"mail_id": "mail"}),
+    "inbox.html_body": Access(NOBODY, ids={"mail_id": "mail"}),
     # Min guide.
     "journey.index": Access(frozenset({RELATIVE})),
     "journey.module": Access(

@@ -367,7 +367,7 @@ def test_crisis_answer_shows_crisis_text_raises_urgent_alert_and_mails_staff_wit
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     crisis = html.index('<section class="crisis" role="alert"')
-    assert "Självmordslinjen: 90101" in html[crisis:]
+    assert 'Självmordslinjen: <a href="tel:90101">90101</a>' in html[crisis:]  # a tel: link
     assert crisis < html.index("Tack för dina svar</h2>")
     alert = db.session.scalars(select(Alert)).one()
     assert alert.priority == "urgent" and alert.unit_id == case.tenant.unit.id

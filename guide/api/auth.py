@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from flask import abort, g
 
 from guide.api.tokens import bearer_token
-from guide.errors import GuideError
+from guide.errors import N_, GuideError
 from guide.extensions import db
 from guide.models import Relative, StaffRole
 from guide.services.login import relative_may_use
@@ -38,7 +38,7 @@ def relative_token_required(view: F) -> F:
             or not relative_may_use(relative, token.address_proved)
         ):
             raise ApiError(
-                401, "unauthorized", "Logga in med en giltig token (Authorization: Bearer ...)."
+                401, "unauthorized", N_("Logga in med en giltig token (Authorization: Bearer ...).")
             )
         g.api_relative = relative
         g.api_address_proved = token.address_proved

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, jsonify
+from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
-from guide.errors import GuideError
+from guide.errors import GuideError, say
 from guide.extensions import db
 from guide.http_errors import http_sentence
 
@@ -22,7 +23,7 @@ def api_error(status: int, code: str, message: str, **extra: Any) -> Response:
 def answer_domain_error(error: GuideError) -> Response:
     """Answer a domain error raised under /api/v1 in JSON, with the status it declares."""
     db.session.rollback()
-    return api_error(error.status, error.code, error.message, **error.extra)
+    return api_error(error.status, error.code, say(error.message, gettext), **error.extra)
 
 
 def answer_http_error(error: HTTPException, request_id: str | None = None) -> Response:

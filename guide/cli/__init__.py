@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from guide.cli import accounts, cards, content, scheduler, serve
+from guide.cli import accounts, cards, content, scheduler, serve, translations
 
 COMMANDS = (
     content.content,
@@ -20,6 +20,7 @@ COMMANDS = (
     accounts.staff,
     cards.cards,
     scheduler.scheduler,
+    translations.translations,
 )
 
 

@@ -20,6 +20,24 @@ AnswerValue = str | int | frozenset[str]
 Answers = Mapping[str, AnswerValue]
 
 
+class Localised(str):
+    """A text that knows its language: the one asked for, or the fallback it fell back to.
+
+    It is an ordinary `str`, so everything that reads text reads it as before; a page
+    marks it `lang="sv"` where it stands when that differs from the page's language.
+    """
+
+    language: str
+
+    def __new__(cls, value: str, language: str = "") -> Localised:
+        self = super().__new__(cls, value)
+        self.language = language
+        return self
+
+    def __getnewargs__(self) -> tuple[str, str]:  # type: ignore[override]
+        return (str(self), self.language)
+
+
 @dataclass(frozen=True)
 class Text:
     """A short text in several languages; the first language is the fallback."""
@@ -30,14 +48,17 @@ class Text:
     def of(cls, **values: str) -> Text:
         return cls(tuple(values.items()))
 
-    def get(self, language: str, fallback: str | None = None) -> str:
-        """Return the text in `language`, else in `fallback`, else the first one."""
+    def get(self, language: str, fallback: str | None = None) -> Localised:
+        """Return the text in `language`, else in `fallback`, else the first one.
+
+        The answer carries the language it is in (`Localised.language`).
+        """
         as_dict = dict(self.values)
         if language in as_dict:
-            return as_dict[language]
+            return Localised(as_dict[language], language)
         if fallback is not None and fallback in as_dict:
-            return as_dict[fallback]
-        return self.values[0][1] if self.values else ""
+            return Localised(as_dict[fallback], fallback)
+        return Localised(self.values[0][1], self.values[0][0]) if self.values else Localised("")
 
     @property
     def languages(self) -> tuple[str, ...]:

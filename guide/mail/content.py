@@ -33,6 +33,7 @@ from guide.services.login import (
     new_login_token,
 )
 from guide.services.passwords import LINK_DAYS, password_link
+from guide.services.reading import version_text
 from guide.services.settings import EMAIL_CHANGE_HOURS, email_change_token
 
 # While the delivery pass renders a batch, the login tokens its mails carry wait here
@@ -194,8 +195,8 @@ def _login(
 
 
 def _module_item(release: Release, language: str) -> dict[str, str]:
-    texts = release.version.texts
-    text = texts.get(language) or next(iter(texts.values()))
+    # Localised texts: the mail marks a title or text that fell back to Swedish.
+    text = version_text(release.version, language)
     return {"title": text["title"], "summary": text["summary"], "body": text["body"]}
 
 

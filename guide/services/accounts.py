@@ -13,7 +13,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app, has_app_context
 from sqlalchemy import select, update
 
-from guide.errors import GuideError
+from guide.errors import N_, GuideError
 from guide.models import ApiToken, Organisation, StaffRole, StaffUser, Unit
 from guide.models.base import DbSession
 
@@ -41,13 +41,17 @@ class AccountError(GuideError):
 
     @classmethod
     def email_invalid(cls, raw: str) -> AccountError:
-        return cls("email_invalid", f"'{raw[:100]}' är ingen giltig e-postadress.", field="email")
+        return cls(
+            "email_invalid",
+            N_("'%(raw)s' är ingen giltig e-postadress.", raw=raw[:100]),
+            field="email",
+        )
 
     @classmethod
     def password_too_short(cls, minimum: int) -> AccountError:
         return cls(
             "password_too_short",
-            f"Lösenordet behöver minst {minimum} tecken.",
+            N_("Lösenordet behöver minst %(minimum)s tecken.", minimum=minimum),
             field="password",
         )
 
@@ -55,7 +59,7 @@ class AccountError(GuideError):
     def passwords_differ(cls) -> AccountError:
         return cls(
             "passwords_differ",
-            "Lösenorden är inte lika. Skriv samma lösenord två gånger.",
+            N_("Lösenorden är inte lika. Skriv samma lösenord två gånger."),
             field="password2",
         )
 

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from guide.content.model import SCALE_RANGE, Question, QuestionType
-from guide.errors import GuideError
+from guide.errors import N_, GuideError
 
 MAX_TEXT = 2000
 EARLIEST_DATE = date(1900, 1, 1)
@@ -48,27 +48,31 @@ class AnswerError(GuideError):
 
     @classmethod
     def unknown_question(cls, name: str) -> AnswerError:
-        return cls("answer_invalid", f"Frågan '{name}' finns inte.", field=name)
+        return cls("answer_invalid", N_("Frågan '%(name)s' finns inte.", name=name), field=name)
 
     @classmethod
     def too_long(cls, question: str, most: int) -> AnswerError:
-        return cls("answer_invalid", f"Svaret får vara högst {most} tecken.", field=question)
+        return cls(
+            "answer_invalid",
+            N_("Svaret får vara högst %(most)s tecken.", most=most),
+            field=question,
+        )
 
     @classmethod
     def scale(cls, question: str) -> AnswerError:
-        return cls("answer_invalid", "Välj ett värde från 1 till 5.", field=question)
+        return cls("answer_invalid", N_("Välj ett värde från 1 till 5."), field=question)
 
     @classmethod
     def yes_no(cls, question: str) -> AnswerError:
-        return cls("answer_invalid", "Svara ja eller nej.", field=question)
+        return cls("answer_invalid", N_("Svara ja eller nej."), field=question)
 
     @classmethod
     def choices(cls, question: str) -> AnswerError:
-        return cls("answer_invalid", "Välj bland alternativen som visas.", field=question)
+        return cls("answer_invalid", N_("Välj bland alternativen som visas."), field=question)
 
     @classmethod
     def choice(cls, question: str) -> AnswerError:
-        return cls("answer_invalid", "Välj ett av alternativen som visas.", field=question)
+        return cls("answer_invalid", N_("Välj ett av alternativen som visas."), field=question)
 
     @classmethod
     def date(cls, question: str) -> AnswerError:

@@ -13,7 +13,7 @@ from sqlalchemy import Select, false, insert, select
 from activation_codes.cards_pdf import PrintableCard
 from activation_codes.codes import generate_code, prefix_for
 from guide.content.model import Guide, Library
-from guide.errors import GuideError
+from guide.errors import N_, GuideError
 from guide.models import Card, CardBatch, CardStatus, StaffRole, StaffUser, Unit
 from guide.models.base import DbSession
 
@@ -26,21 +26,33 @@ class CardError(GuideError):
 
     @classmethod
     def count_invalid(cls, most: int) -> CardError:
-        return cls("batch_invalid", f"Ange ett antal kort mellan 1 och {most}.", field="count")
+        return cls(
+            "batch_invalid",
+            N_("Ange ett antal kort mellan 1 och %(most)s.", most=most),
+            field="count",
+        )
 
     @classmethod
     def phase_unknown(cls, guide_id: str, phase: str) -> CardError:
-        return cls("batch_invalid", f"Guiden {guide_id} har ingen fas '{phase}'.", field="phase")
+        return cls(
+            "batch_invalid",
+            N_("Guiden %(guide)s har ingen fas '%(phase)s'.", guide=guide_id, phase=phase),
+            field="phase",
+        )
 
     @classmethod
     def expiry_past(cls) -> CardError:
         return cls(
-            "batch_invalid", "Sista giltighetsdag kan inte ligga bakåt i tiden.", field="expires"
+            "batch_invalid",
+            N_("Sista giltighetsdag kan inte ligga bakåt i tiden."),
+            field="expires",
         )
 
     @classmethod
     def used(cls, code: str) -> CardError:
-        return cls("card_used", f"Kortet {code} är redan använt och kan inte spärras.", 409)
+        return cls(
+            "card_used", N_("Kortet %(code)s är redan använt och kan inte spärras.", code=code), 409
+        )
 
 
 def guide_prefixes(library: Library) -> dict[str, str]:
@@ -217,6 +229,7 @@ def printable_cards(
     batch: CardBatch,
     offset: int = 0,
     limit: int | None = None,
+    language: str = "sv",
 ) -> Iterator[PrintableCard]:
     """Yield what each card of a batch shows, for the PDF (optionally one slice of it)."""
     guide = library.guide(batch.guide_id)
@@ -232,7 +245,7 @@ def printable_cards(
         yield PrintableCard(
             code=code,
             activation_url=activation_url(code),
-            guide_title=guide.title.get("sv"),
+            guide_title=guide.title.get(language),
             unit_name=unit.name,
             unit_contact=unit.contact,
             expires=batch.expires_on,

@@ -26,7 +26,7 @@ from guide.content.model import (
     SetPhase,
     ShowCrisis,
 )
-from guide.errors import GuideError
+from guide.errors import N_, GuideError
 from guide.models import Alert, CheckinInstance, Enrolment, Event, PhaseVisitRow, Relative
 from guide.models.base import DbSession
 from guide.services.answers import AnswerError, clean_answers
@@ -55,19 +55,21 @@ class CheckinError(GuideError):
 
     @classmethod
     def not_found(cls) -> CheckinError:
-        return cls("checkin_not_found", "Frågorna finns inte. Gå tillbaka till Min guide.", 404)
+        return cls("checkin_not_found", N_("Frågorna finns inte. Gå tillbaka till Min guide."), 404)
 
     @classmethod
     def answered(cls) -> CheckinError:
         return cls(
-            "checkin_answered", "Du har redan svarat på de här frågorna. Tack för dina svar!", 409
+            "checkin_answered",
+            N_("Du har redan svarat på de här frågorna. Tack för dina svar!"),
+            409,
         )
 
     @classmethod
     def expired(cls) -> CheckinError:
         return cls(
             "checkin_expired",
-            "De här frågorna har ersatts av nyare frågor. Du hittar dem på Min guide.",
+            N_("De här frågorna har ersatts av nyare frågor. Du hittar dem på Min guide."),
             409,
         )
 
@@ -393,7 +395,8 @@ def _module_title(enrolment: Enrolment, module_id: str) -> str:
     release = next((r for r in enrolment.releases if r.module_id == module_id), None)
     if release is None:
         return module_id
-    return str(version_text(release.version, enrolment.relative.language)["title"])
+    title: str = version_text(release.version, enrolment.relative.language)["title"]
+    return title  # a Localised: the page marks a title that fell back to Swedish
 
 
 def _phase_title(guide: Guide, phase_id: str, language: str) -> str:

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
+
 from guide.models import (
     Alert,
     Consent,
@@ -22,7 +24,8 @@ from guide.services.journey import record_event
 MAX_MESSAGE = 2000
 
 
-CONTACT_REQUEST_REASON = "Vill bli kontaktad"
+# The wording the guides' own rules use, so a case never says it twice.
+CONTACT_REQUEST_REASON = "Anhörig vill bli kontaktad"
 
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()-]*$")
@@ -104,3 +107,19 @@ def _clean_email(raw: str) -> str | None:
         return normalise_email(raw)
     except AccountError:
         raise FollowupError.email_invalid() from None
+
+
+def pending_contact_requests(session: DbSession, relative: Relative) -> list[Alert]:
+    """Return the relative's requests to be contacted that staff have not yet answered."""
+    return list(
+        session.scalars(
+            select(Alert)
+            .join(Enrolment, Enrolment.id == Alert.enrolment_id)
+            .where(
+                Enrolment.relative_id == relative.id,
+                Alert.source == "contact_request",
+                Alert.status == "open",
+            )
+            .order_by(Alert.created_at)
+        )
+    )

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from activation_codes.codes import CodeError, parse
 from guide.content.model import Guide, Library
-from guide.errors import GuideError
+from guide.errors import N_, GuideError
 from guide.mail.outbox import queue_message
 from guide.models import (
     Card,
@@ -31,13 +31,20 @@ from guide.services.journey import advance_enrolment, record_event
 
 # The wording a relative agreed to; a new wording gets a new version.
 CONSENT_VERSION = "2026-11"
+# (Swedish; the pages show each in the reader's language, see guide.errors.Sentence.)
 CONSENT_TEXTS = {
-    ConsentPurpose.SERVICE: "Jag vill få guidens avsnitt och frågor, och att tjänsten sparar "
-    "min e-postadress och mina svar för det.",
-    ConsentPurpose.CONTACT: "Personal från enheten som gav mig kortet får kontakta mig om jag "
-    "ber om det eller om mina svar tyder på att jag behöver stöd.",
-    ConsentPurpose.STATISTICS: "Mina svar får räknas in i anonym statistik som hjälper "
-    "kommunen att förbättra stödet till anhöriga.",
+    ConsentPurpose.SERVICE: N_(
+        "Jag vill få guidens avsnitt och frågor, och att tjänsten sparar "
+        "min e-postadress och mina svar för det."
+    ),
+    ConsentPurpose.CONTACT: N_(
+        "Personal från enheten som gav mig kortet får kontakta mig om jag "
+        "ber om det eller om mina svar tyder på att jag behöver stöd."
+    ),
+    ConsentPurpose.STATISTICS: N_(
+        "Mina svar får räknas in i anonym statistik som hjälper "
+        "kommunen att förbättra stödet till anhöriga."
+    ),
 }
 
 
@@ -56,8 +63,11 @@ class RedemptionError(GuideError):
     def unknown(cls, code: str) -> RedemptionError:
         return cls(
             "code_unknown",
-            f"Vi hittar ingen kod {code}. Kontrollera koden på kortet, "
-            "eller fråga den som gav dig kortet.",
+            N_(
+                "Vi hittar ingen kod %(code)s. Kontrollera koden på kortet, "
+                "eller fråga den som gav dig kortet.",
+                code=code,
+            ),
             status=404,
         )
 
@@ -65,8 +75,11 @@ class RedemptionError(GuideError):
     def used(cls, code: str) -> RedemptionError:
         return cls(
             "code_used",
-            f"Koden {code} har redan använts. Har du redan aktiverat den kan du logga in "
-            "med din e-post. Annars kan du be den som gav dig kortet om ett nytt.",
+            N_(
+                "Koden %(code)s har redan använts. Har du redan aktiverat den kan du logga in "
+                "med din e-post. Annars kan du be den som gav dig kortet om ett nytt.",
+                code=code,
+            ),
             status=409,
         )
 
@@ -74,7 +87,10 @@ class RedemptionError(GuideError):
     def revoked(cls, code: str) -> RedemptionError:
         return cls(
             "code_revoked",
-            f"Koden {code} gäller inte längre. Be den som gav dig kortet om ett nytt.",
+            N_(
+                "Koden %(code)s gäller inte längre. Be den som gav dig kortet om ett nytt.",
+                code=code,
+            ),
             status=410,
         )
 
@@ -82,7 +98,9 @@ class RedemptionError(GuideError):
     def expired(cls, code: str) -> RedemptionError:
         return cls(
             "code_expired",
-            f"Koden {code} har slutat gälla. Be den som gav dig kortet om ett nytt.",
+            N_(
+                "Koden %(code)s har slutat gälla. Be den som gav dig kortet om ett nytt.", code=code
+            ),
             status=410,
         )
 
@@ -139,15 +157,19 @@ def redeem_card(
     if not request.consents.get(ConsentPurpose.SERVICE):
         raise RedemptionError(
             "consent_required",
-            "För att få guiden behöver du godkänna att tjänsten sparar din e-postadress "
-            "och dina svar.",
+            N_(
+                "För att få guiden behöver du godkänna att tjänsten sparar din e-postadress "
+                "och dina svar."
+            ),
             field="consent_service",
         )
     try:
         email = normalise_email(request.email)
     except AccountError:
         raise RedemptionError(
-            "email_invalid", "Skriv en e-postadress som ser ut som namn@exempel.se.", field="email"
+            "email_invalid",
+            N_("Skriv en e-postadress som ser ut som namn@exempel.se."),
+            field="email",
         ) from None
     try:
         profile = clean_answers(guide.profile, request.profile, today=today)

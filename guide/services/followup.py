@@ -18,7 +18,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import ColumnElement, Select, and_, case, false, select
 
 from guide.content.model import Duration
-from guide.errors import GuideError
+from guide.errors import N_, GuideError
 from guide.mail.outbox import queue_staff_message
 from guide.models import (
     Alert,
@@ -69,17 +69,17 @@ class FollowupError(GuideError):
 
     @classmethod
     def not_found(cls) -> FollowupError:
-        return cls("alert_not_found", "Ärendet finns inte i din uppföljningskö.", 404)
+        return cls("alert_not_found", N_("Ärendet finns inte i din uppföljningskö."), 404)
 
     @classmethod
     def closed(cls) -> FollowupError:
-        return cls("alert_closed", "Ärendet är redan stängt.", 409)
+        return cls("alert_closed", N_("Ärendet är redan stängt."), 409)
 
     @classmethod
     def consent_required(cls) -> FollowupError:
         return cls(
             "consent_required",
-            "För att personal ska kunna kontakta dig behöver du först godkänna det.",
+            N_("För att personal ska kunna kontakta dig behöver du först godkänna det."),
             field="consent_contact",
         )
 
@@ -87,8 +87,10 @@ class FollowupError(GuideError):
     def no_enrolment(cls) -> FollowupError:
         return cls(
             "no_enrolment",
-            "Du har ingen aktiv guide. Aktivera ditt kort först, så vet vi vem som ska "
-            "höra av sig.",
+            N_(
+                "Du har ingen aktiv guide. Aktivera ditt kort först, så vet vi vem som ska "
+                "höra av sig."
+            ),
             404,
             field="enrolment",
         )
@@ -97,7 +99,7 @@ class FollowupError(GuideError):
     def no_way_to_reach(cls) -> FollowupError:
         return cls(
             "contact_missing",
-            "Skriv ett telefonnummer eller en e-postadress som vi kan nå dig på.",
+            N_("Skriv ett telefonnummer eller en e-postadress som vi kan nå dig på."),
             field="phone",
         )
 
@@ -105,19 +107,23 @@ class FollowupError(GuideError):
     def phone_invalid(cls) -> FollowupError:
         return cls(
             "phone_invalid",
-            "Skriv telefonnumret med siffror, till exempel 070-123 45 67.",
+            N_("Skriv telefonnumret med siffror, till exempel 070-123 45 67."),
             field="phone",
         )
 
     @classmethod
     def email_invalid(cls) -> FollowupError:
         return cls(
-            "email_invalid", "Skriv en e-postadress som ser ut som namn@exempel.se.", field="email"
+            "email_invalid",
+            N_("Skriv en e-postadress som ser ut som namn@exempel.se."),
+            field="email",
         )
 
     @classmethod
     def too_long(cls, field: str, limit: int) -> FollowupError:
-        return cls("text_too_long", f"Texten får vara högst {limit} tecken.", field=field)
+        return cls(
+            "text_too_long", N_("Texten får vara högst %(limit)s tecken.", limit=limit), field=field
+        )
 
 
 def raise_alert(
@@ -229,7 +235,7 @@ def _join(
     if _SOURCE_WEIGHT[source] > _SOURCE_WEIGHT.get(alert.source, 0):
         alert.source = source
     reasons = alert.reason.split("; ")
-    if reason not in reasons:
+    if reason.strip().casefold() not in {r.strip().casefold() for r in reasons}:
         alert.reason = "; ".join([reason, *reasons] if priority == "urgent" else [*reasons, reason])
         alert.reason = alert.reason[:MAX_REASON]
     alert.phone = phone or alert.phone

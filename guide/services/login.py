@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, func, select, update
 
-from guide.errors import GuideError
+from guide.errors import N_, GuideError
 from guide.mail.outbox import queue_message
 from guide.models import (
     LoginLinkRequest,
@@ -35,7 +35,7 @@ class LoginLinkError(GuideError):
     def unknown(cls) -> LoginLinkError:
         return cls(
             "login_link_invalid",
-            "Länken fungerar inte. Be om en ny inloggningslänk.",
+            N_("Länken fungerar inte. Be om en ny inloggningslänk."),
             field="token",
         )
 
@@ -43,7 +43,10 @@ class LoginLinkError(GuideError):
     def used(cls) -> LoginLinkError:
         return cls(
             "login_link_used",
-            "Länken har redan använts. Varje länk fungerar en gång. Be om en ny inloggningslänk.",
+            N_(
+                "Länken har redan använts. Varje länk fungerar en gång. "
+                "Be om en ny inloggningslänk."
+            ),
             field="token",
         )
 
@@ -51,7 +54,7 @@ class LoginLinkError(GuideError):
     def expired(cls) -> LoginLinkError:
         return cls(
             "login_link_expired",
-            "Länken har slutat gälla. Be om en ny inloggningslänk.",
+            N_("Länken har slutat gälla. Be om en ny inloggningslänk."),
             field="token",
         )
 

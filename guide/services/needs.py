@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from guide.content.model import Guide, Module
-from guide.errors import GuideError
+from guide.errors import N_, GuideError
 from guide.models import Enrolment, NeedTick
 from guide.models.base import DbSession
 from guide.services.journey import record_event
@@ -25,13 +25,20 @@ class NeedError(GuideError):
 
     @classmethod
     def module_unknown(cls, module_id: str) -> NeedError:
-        return cls("module_unknown", f"Avsnittet '{module_id}' finns inte bland dina avsnitt.", 404)
+        return cls(
+            "module_unknown",
+            N_("Avsnittet '%(module)s' finns inte bland dina avsnitt.", module=module_id),
+            404,
+        )
 
     @classmethod
     def need_unknown(cls, need_id: str) -> NeedError:
         return cls(
             "need_unknown",
-            f"Avsnittet har inget behov '{need_id}'. Välj bland behoven under avsnittet.",
+            N_(
+                "Avsnittet har inget behov '%(need)s'. Välj bland behoven under avsnittet.",
+                need=need_id,
+            ),
         )
 
 

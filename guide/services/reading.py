@@ -11,8 +11,9 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from guide.content.model import Guide, Library
+from guide.content.model import Guide, Library, Localised
 from guide.content.render import render_markdown
+from guide.errors import N_
 from guide.models import (
     CheckinInstance,
     Enrolment,
@@ -84,8 +85,16 @@ def _item_json(item: ModuleItem) -> dict[str, Any]:
 
 
 def version_text(version: ModuleVersion, language: str) -> dict[str, Any]:
+    """Return a released version's texts in `language`, else in its original language.
+
+    Each text is a `Localised` that says which language it is in.
+    """
     texts = version.texts
-    return dict(texts.get(language) or next(iter(texts.values())))
+    chosen = language if texts.get(language) else next(iter(texts))
+    return {
+        key: Localised(value, chosen) if isinstance(value, str) else value
+        for key, value in texts[chosen].items()
+    }
 
 
 def journey_summaries(
@@ -155,7 +164,14 @@ def journey_summary(
     released_ids = {r.module_id for r in enrolment.releases}
     reached = {visit.phase for visit in enrolment.phase_visits}
     library_items = [
-        ModuleItem(m.id, m.text(language).title, m.text(language).summary, None, False, False)
+        ModuleItem(
+            m.id,
+            Localised(m.text(language).title, m.text(language).language),
+            Localised(m.text(language).summary, m.text(language).language),
+            None,
+            False,
+            False,
+        )
         for phase in guide.phases
         if phase.id in reached
         for m in guide.modules_in_phase(phase.id)
@@ -205,7 +221,7 @@ def enrolment_of(session: DbSession, relative: Relative, enrolment_id: int) -> E
     """Return one of the relative's own enrolments, or 404 (never someone else's)."""
     enrolment = session.get(Enrolment, enrolment_id)
     if enrolment is None or enrolment.relative_id != relative.id:
-        abort(404, "Guiden finns inte.")
+        abort(404, N_("Guiden finns inte."))
     return enrolment
 
 
@@ -218,6 +234,7 @@ class ModulePage:
     released: Release | None
     needs: list[tuple[str, str]]
     updated: bool
+    language: str = ""  # the language the title and body are in (a fallback, or the one asked)
 
 
 def module_page(
@@ -246,12 +263,17 @@ def module_page(
     else:
         reached = {visit.phase for visit in enrolment.phase_visits}
         if not guide.has_module(module_id):
-            abort(404, "Avsnittet finns inte.")
+            abort(404, N_("Avsnittet finns inte."))
         module = guide.module(module_id)
         if module.release.on_demand or not reached.intersection(module.phases):
-            abort(404, "Avsnittet finns inte i din guide än.")
+            abort(404, N_("Avsnittet finns inte i din guide än."))
         mt = module.text(language)
-        text = {"title": mt.title, "summary": mt.summary, "body": mt.body, "needs": dict(mt.needs)}
+        text = {
+            "title": Localised(mt.title, mt.language),
+            "summary": Localised(mt.summary, mt.language),
+            "body": mt.body,
+            "needs": dict(mt.needs),
+        }
         updated = False
     module_needs: list[tuple[str, str]] = []
     if guide.has_module(module_id):
@@ -272,5 +294,12 @@ def module_page(
 
     html = render_markdown(text["body"], values, library.local_facts, link_for or link)
     return ModulePage(
-        module_id, text["title"], text["summary"], html, release, module_needs, updated
+        module_id,
+        text["title"],
+        text["summary"],
+        html,
+        release,
+        module_needs,
+        updated,
+        language=getattr(text["title"], "language", ""),
     )

@@ -17,10 +17,11 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from activation_codes.cards_pdf import write_cards_pdf
+from activation_codes.cards_pdf import CardWording, write_cards_pdf
 from guide.extensions import db
 from guide.models import Card, CardBatch, CardStatus, StaffRole, StaffUser, Unit
 from guide.models.base import utcnow
@@ -109,9 +110,16 @@ def index() -> ResponseReturnValue:
         units=_units_of(staff),
         unit_id=unit_id,
         guides=list(current_library().guides.values()),
+        guide_titles=_guide_titles(),
         guide_id=guide_id,
         batches=batches,
     )
+
+
+def _guide_titles() -> dict[str, str]:
+    """Return each guide's title in the page's language, by guide id."""
+    language = str(get_locale() or "sv")
+    return {guide.id: guide.title.get(language) for guide in current_library().guides.values()}
 
 
 @bp.route("/kort/nya", methods=["GET", "POST"])
@@ -186,11 +194,17 @@ def batch_pdf(batch_id: int) -> ResponseReturnValue:
     part = request.args.get("del", 1, type=int)
     if not 1 <= part <= len(parts):
         abort(404, _("Den delen av omgången finns inte."))
+    language = str(get_locale() or "sv")
     cards = printable_cards(
-        db.session, current_library(), found, offset=(part - 1) * PDF_PART_SIZE, limit=PDF_PART_SIZE
+        db.session,
+        current_library(),
+        found,
+        offset=(part - 1) * PDF_PART_SIZE,
+        limit=PDF_PART_SIZE,
+        language=language,
     )
     buffer = io.BytesIO()
-    write_cards_pdf(cards, buffer)
+    write_cards_pdf(cards, buffer, wording=card_wording())
     buffer.seek(0)
     suffix = f"-del-{part}" if len(parts) > 1 else ""
     return send_file(
@@ -201,14 +215,36 @@ def batch_pdf(batch_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.post("/kort/<int:card_id>/sparra")
+def card_wording() -> CardWording:
+    """Return the words printed on the cards, in the language of the page that prints them."""
+    return CardWording(
+        instructions=_(
+            "Gå till %(address)s och skriv in koden, eller skanna QR-koden. "
+            "Koden kan bara användas en gång."
+        ),
+        expires=_("Koden gäller till och med %(date)s."),
+        title=_("Aktiveringskort"),
+    )
+
+
+@bp.route("/kort/<int:card_id>/sparra", methods=["GET", "POST"])
 @staff_required(*CARD_ROLES)
 def revoke(card_id: int) -> ResponseReturnValue:
+    """Ask first (GET), then revoke (POST) and go back to the list as it was filtered."""
     card = db.session.get(Card, card_id)
     if card is None or not _scope(g.staff).holds(card.organisation_id, card.unit_id):
         abort(404, _("Kortet finns inte."))
-    # Back to the list as it was filtered, but only ever to a page of this site.
-    listing = same_origin_path(request.referrer, url_for("cards.index"), prefix="/personal/kort")
+    # The list's address travels in the form (pages send no Referer), and only ever
+    # to a page of this site.
+    fallback = url_for("cards.index")
+    listing = same_origin_path(
+        request.values.get("next") or request.referrer,
+        fallback,
+        prefix=request.script_root + "/personal/kort",
+    )
+    if request.method == "GET":
+        guide = current_library().guides.get(card.guide_id)
+        return render_template("staff/revoke.html", card=card, guide=guide, listing=listing)
     back_to(listing)
     revoke_card(db.session, card, utcnow())
     db.session.commit()

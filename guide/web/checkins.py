@@ -6,8 +6,10 @@ from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from guide.content.model import Question, QuestionType
+from guide.errors import say
 from guide.extensions import db
 from guide.mail.delivery import send_now
 from guide.models import Alert, ConsentPurpose
@@ -43,7 +45,7 @@ def answer(enrolment_id: int, instance_id: int) -> ResponseReturnValue:
     if instance.answered_at is not None:
         return redirect(url_for(".answered", enrolment_id=enrolment.id, instance_id=instance.id))
     if instance.expired_at is not None:
-        flash(CheckinError.expired().message, "info")
+        flash(say(CheckinError.expired().message, _), "info")
         return redirect(url_for("journey.index"))
     errors = FieldErrors()
     values: dict[str, Any] = {}

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from guide.errors import GuideError
+from guide.errors import GuideError, say
 from guide.extensions import db
 from guide.http_errors import http_sentence
 
@@ -30,9 +30,9 @@ def page_for_domain_error(error: GuideError) -> ResponseReturnValue:
     db.session.rollback()
     back = g.get("back_to")
     if back and request.method != "GET" and error.status not in (403, 404):
-        flash(error.message, "error")
+        flash(say(error.message, _), "error")
         return redirect(back)
-    return error_page(error.status, error.message)
+    return error_page(error.status, say(error.message, _))
 
 
 def page_for_http_error(error: HTTPException, request_id: str | None = None) -> ResponseReturnValue:

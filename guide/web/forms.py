@@ -6,10 +6,11 @@ from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
 
+from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 
 from guide.content.model import Question, QuestionType
-from guide.errors import GuideError
+from guide.errors import GuideError, say
 from guide.extensions import db
 
 
@@ -30,7 +31,15 @@ def answers_from_form(
 
 
 class FieldErrors(dict[str, str]):
-    """The errors of one form submission by field name: what the page shows beside each field."""
+    """The errors of one form submission by field name: what the page shows beside each field.
+
+    `codes` keeps each domain error's stable code by field, for a page that offers
+    a way on (a used card's code links to the login page).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.codes: dict[str, str] = {}
 
     def collect(self, prefix: str = "") -> _Collect:
         """Show a domain error about one of the form's fields at that field.
@@ -59,6 +68,7 @@ class _Collect:
     ) -> bool:
         if isinstance(error, GuideError) and error.field is not None:
             db.session.rollback()
-            self.errors[f"{self.prefix}{error.field}"] = error.message
+            self.errors[f"{self.prefix}{error.field}"] = say(error.message, gettext)
+            self.errors.codes[f"{self.prefix}{error.field}"] = error.code
             return True
         return False

@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from guide.extensions import db
 from guide.models.base import utcnow
+from guide.services.contact import pending_contact_requests
 from guide.services.library import current_library
 from guide.services.reading import enrolment_of, journey_summaries, module_page
 from guide.web.sessions import relative_required
@@ -24,6 +25,7 @@ def index() -> ResponseReturnValue:
     return render_template(
         "relative/journey.html",
         summaries=summaries,
+        contact_requests=pending_contact_requests(db.session, g.relative),
         crisis_text=crisis.get(g.relative.language) if crisis else None,
     )
 
