@@ -218,3 +218,31 @@ def test_two_nested_periods_never_give_a_small_count_away_by_their_difference(
     assert 12 not in [v for row in both["rows"] for v in row["values"]]
     june = _stats(client, tenant.admin, **{"from": "2026-06", "to": "2026-06"})["tables"]["cards"]
     assert june["column_totals"][0] == "<5"
+
+
+def test_contact_within_target_per_unit_shows_share_and_median_over_five_only(
+    client: FlaskClient, tenant: Tenant
+) -> None:
+    enrolments = _enrolled(tenant, 7, YES)
+    _enrolled(tenant, 2, YES, tenant.other_unit, "b")
+    raised = ISSUED + timedelta(days=3)
+    for n, enrolment in enumerate(enrolments):
+        alert = raise_alert(
+            db.session, enrolment, priority="normal", source="rule", reason="Låg ork", now=raised
+        )
+        alert.target_at = raised + timedelta(days=7)
+        if n < 5:  # five reached within the target, in 1..5 hours
+            alert.first_contact_at = raised + timedelta(hours=n + 1)
+        elif n == 5:  # one reached late
+            alert.first_contact_at = raised + timedelta(days=8)
+        # and one not reached at all: its target has passed by now
+    db.session.commit()
+    stats = _stats(client, tenant.admin)
+    table = stats["tables"]["contact_targets"]
+    rows = {row["label"]: row["values"] for row in table["rows"]}
+    assert rows["Anhörigstöd"] == [7, 5]
+    assert table["share_within_target_percent"]["Anhörigstöd"] == 71
+    assert table["median_hours_to_first_contact"]["Anhörigstöd"] == 3.5  # 1,2,3,4,5,192 h
+    # The other unit had no case: nothing to show, and never a rate over nought.
+    other = next(label for label in rows if label != "Anhörigstöd")
+    assert table["share_within_target_percent"][other] is None

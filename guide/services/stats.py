@@ -33,7 +33,7 @@ from guide.models import (
     StaffUser,
     Unit,
 )
-from guide.models.base import DbSession
+from guide.models.base import DbSession, utcnow
 from guide.suppression import (
     Position,
     Shown,
@@ -46,7 +46,7 @@ from guide.suppression import (
 )
 
 ORK_VALUES = (1, 2, 3, 4, 5)
-ALERT_SOURCES = ("rule", "crisis", "contact_request")
+ALERT_SOURCES = ("rule", "crisis", "contact_request", "followup")
 MAX_MONTHS = 36
 
 Month = tuple[int, int]
@@ -539,6 +539,7 @@ def _alerts(session: DbSession, scope: Scope, period: Period) -> Table:
         "rule": "Signal från en kontrollfråga",
         "crisis": "Brådskande signal",
         "contact_request": "Önskemål om kontakt",
+        "followup": "Uppföljningssamtal enligt guiden",
     }
     return _flow_table(
         "alerts",
@@ -552,6 +553,72 @@ def _alerts(session: DbSession, scope: Scope, period: Period) -> Table:
     )
 
 
+def _contact_targets(
+    session: DbSession, scope: Scope, period: Period, units: Sequence[Unit], now: datetime
+) -> Table:
+    """Per unit: cases whose target has come (contacted or not), and those contacted in time.
+
+    A case counts once its target is reached or passed; the share within target and the
+    median time to first contact are shown only over five cases or more (issue #18).
+    """
+    index = {month: n for n, month in enumerate(period.months)}
+    names = {unit.id: unit.name for unit in units}
+    shown = [unit.id for unit in units if scope.unit_id in (None, unit.id)]
+    decided = {unit_id: [0] * len(index) for unit_id in shown}
+    within = {unit_id: [0] * len(index) for unit_id in shown}
+    waits: dict[int, list[float]] = {unit_id: [] for unit_id in shown}
+    query = select(
+        Alert.unit_id, Alert.created_at, Alert.due_at, Alert.target_at, Alert.first_contact_at
+    ).where(*_alert_query(scope), _in(Alert.created_at, period))
+    for unit_id, created, due, target, contacted in session.execute(query):
+        slot = index.get((created.year, created.month))
+        if unit_id not in decided or slot is None:
+            continue
+        if contacted is not None:
+            waits[unit_id].append((contacted - (due or created)).total_seconds() / 3600)
+        if target is None or (contacted is None and now <= target):
+            continue
+        decided[unit_id][slot] += 1
+        within[unit_id][slot] += contacted is not None and contacted <= target
+    table = _flow_table(
+        "contact_targets",
+        "Kontakt inom målet",
+        [names[u] for u in shown],
+        ["Ärenden vars mål har nåtts", "Kontakt inom målet"],
+        [[decided[u], within[u]] for u in shown],
+        row_totals=False,
+        column_totals=True,
+    )
+    shares: dict[str, int | None] = {}
+    medians: dict[str, float | None] = {}
+    notes = ["Bara anhöriga som samtyckt till statistik räknas."]
+    for (label, cells, _total), unit_id in zip(table.rows(), shown, strict=False):
+        rate = share(cells[1], cells[0])
+        shares[label] = round(rate * 100) if rate is not None else None
+        hours = median_of([max(w, 0.0) for w in waits[unit_id]])
+        medians[label] = round(hours, 1) if hours is not None else None
+        notes.append(
+            f"{label}: "
+            + (f"{shares[label]} % inom målet" if rate is not None else "andel visas inte")
+            + ", "
+            + (
+                f"median {medians[label]} timmar till första kontakt"
+                if hours is not None
+                else "mediantid visas inte"
+            )
+            + " (visas bara över minst fem ärenden)."
+        )
+    return Table(
+        table.id,
+        table.title,
+        table.row_labels,
+        table.column_labels,
+        table.numbers,
+        tuple(notes),
+        {"share_within_target_percent": shares, "median_hours_to_first_contact": medians},
+    )
+
+
 def _hours_to_contact(session: DbSession, scope: Scope, period: Period) -> list[float]:
     query = select(_days_between(session, Alert.first_contact_at, Alert.created_at) * 24).where(
         *_alert_query(scope),
@@ -562,9 +629,15 @@ def _hours_to_contact(session: DbSession, scope: Scope, period: Period) -> list[
 
 
 def compute_statistics(
-    session: DbSession, library: Library, scope: Scope, period: Period, units: Sequence[Unit]
+    session: DbSession,
+    library: Library,
+    scope: Scope,
+    period: Period,
+    units: Sequence[Unit],
+    now: datetime | None = None,
 ) -> Statistics:
     """Return every table of the statistics page for the scope and period, suppressed."""
+    now = now or utcnow()
     cards = _cards(session, scope, period, units)
     modules = _modules(session, scope, period, library)
     alerts = _alerts(session, scope, period)
@@ -575,6 +648,7 @@ def compute_statistics(
         _ork(session, scope, period),
         _needs(session, scope, period, library),
         alerts,
+        _contact_targets(session, scope, period, units, now),
     )
     previous = period.previous()
     before_cards = _cards(session, scope, previous, units)
