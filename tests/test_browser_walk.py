@@ -311,6 +311,9 @@ def walk_relative(walk: Walk, world: dict[str, Any]) -> None:
     walk.visit(f"/min-guide/{enrolment.id}/fragor/{instance.id}", "check-in again")
     walk.submit("main form")
     walk.check("check-in answered")
+    walk.visit(f"/min-guide/{enrolment.id}/dina-svar", "your answers")
+    walk.visit("/mina-installningar/", "my settings")
+    walk.visit("/mina-installningar/radera", "erase: confirm")
 
 
 def walk_card_worker(walk: Walk, world: dict[str, Any], email: str) -> None:
@@ -324,6 +327,9 @@ def walk_card_worker(walk: Walk, world: dict[str, Any], email: str) -> None:
     walk.visit(f"/personal/omgang/{world['batch']}", "batch")
     walk.visit("/personal/uppfoljning/", "follow-up queue")
     walk.visit(f"/personal/uppfoljning/{world['alert'].id}", "follow-up case")
+    walk.visit("/personal/uppfoljning/?visa=mina", "follow-up queue: mine")
+    walk.visit("/personal/uppfoljning/min-profil", "contact person profile")
+    walk.visit("/admin/statistik/", "statistics")
 
 
 def walk_staff(walk: Walk, world: dict[str, Any]) -> None:
@@ -333,6 +339,10 @@ def walk_staff(walk: Walk, world: dict[str, Any]) -> None:
 def walk_org_admin(walk: Walk, world: dict[str, Any]) -> None:
     walk_card_worker(walk, world, world["tenant"].admin.email)
     walk.visit("/admin/e-post/", "mail problems")
+    walk.visit("/admin/", "organisation admin")
+    walk.visit("/admin/lokala-uppgifter/", "local facts")
+    walk.visit("/admin/lokala-uppgifter/anhorigstod.telefon", "local fact")
+    walk.visit("/admin/granskning/", "audit log")
 
 
 def walk_editor(walk: Walk, world: dict[str, Any]) -> None:
@@ -343,6 +353,7 @@ def walk_editor(walk: Walk, world: dict[str, Any]) -> None:
 def walk_admin(walk: Walk, world: dict[str, Any]) -> None:
     walk.staff_login(world["admin"].email)
     walk.check("admin landing")
+    walk.visit("/admin/", "system admin")
     walk.visit("/personal/uppfoljning/", "follow-up queue")
     walk.visit("/admin/e-post/", "mail problems")
 
