@@ -28,7 +28,7 @@ from sqlalchemy import update
 
 from guide.extensions import db
 from guide.mail.delivery import UNRENDERABLE
-from guide.models import CheckinInstance, OutboxMessage, StaffRole
+from guide.models import CheckinInstance, EditorDraft, OutboxMessage, StaffRole
 from guide.models.base import utcnow
 from guide.services.accounts import create_staff, issue_api_token
 from guide.services.followup import raise_alert
@@ -64,6 +64,9 @@ class Access:
 
 
 TOKEN = {"token": "x" * 43}
+EDITORS = frozenset({EDITOR, ADMIN})  # a system admin has every role
+DRAFT = {"draft_id": "draft"}
+MODULE = {"guide_id": "stod", "module_id": "valkommen"}
 ACCESS: dict[str, Access] = {
     # Public pages and the relative's way in.
     "public.index": Access(ANYONE),
@@ -135,6 +138,17 @@ ACCESS: dict[str, Access] = {
     "api.show_alert": Access(CARD_WORKERS, ids={"alert_id": "alert"}),
     "api.alert_contacted": Access(CARD_WORKERS, ids={"alert_id": "alert"}),
     "api.alert_close": Access(CARD_WORKERS, ids={"alert_id": "alert"}),
+    # The editors' workspace (issue 11): content is shared, so any editor reaches any draft.
+    "api.editor_modules": Access(EDITORS),
+    "api.create_draft": Access(EDITORS),
+    "api.show_draft": Access(EDITORS, ids=DRAFT, all_tenants=EDITORS),
+    # Only the author sends a draft for review: another editor's draft answers 403.
+    "api.submit_for_review": Access(frozenset({EDITOR}), ids=DRAFT),
+    "api.review": Access(EDITORS, ids=DRAFT, all_tenants=EDITORS),
+    "api.publish": Access(EDITORS, ids=DRAFT, all_tenants=EDITORS),
+    "api.module_versions": Access(EDITORS, values=MODULE),
+    "api.module_diff": Access(EDITORS, values=MODULE),
+    "api.simulate_journey": Access(EDITORS),
 }
 
 
@@ -209,6 +223,15 @@ def world(app: Flask) -> World:
         db.session, "redaktor@kommunen.se", StaffRole.EDITOR, tenant_a.organisation, None, PASSWORD
     )
     admin = create_staff(db.session, "system@lots.se", StaffRole.ADMIN, None, None, PASSWORD)
+    other_editor = create_staff(
+        db.session, "annan@redaktion.se", StaffRole.EDITOR, tenant_b.organisation, None, PASSWORD
+    )
+    for rows, author in ((own, editor), (foreign, other_editor)):
+        draft = EditorDraft(guide_id="stod", module_id="valkommen", language="sv", author=author)
+        draft.source, draft.problems, draft.comment = "", [], ""
+        db.session.add(draft)
+        db.session.flush()
+        rows["draft"] = draft.id
     db.session.commit()
     staff = {STAFF: tenant_a.staff, ORG_ADMIN: tenant_a.admin, EDITOR: editor, ADMIN: admin}
     return World(own, foreign, staff, relative_a)

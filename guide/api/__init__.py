@@ -59,10 +59,11 @@ from guide.api import (  # noqa: E402
     cards,
     checkins,
     contact,
+    editor,
     followup,
     journey,
     login,
     needs,
 )
 
-ROUTE_MODULES = (activations, login, journey, checkins, needs, contact, cards, followup)
+ROUTE_MODULES = (activations, login, journey, checkins, needs, contact, cards, followup, editor)

@@ -3,6 +3,7 @@
 from guide.models.accounts import ApiToken, Organisation, StaffRole, StaffUser, Unit
 from guide.models.cards import Card, CardBatch, CardStatus
 from guide.models.content import LocalFactValue, ModuleVersion
+from guide.models.editor import DraftState, EditorDraft, ModulePublication
 from guide.models.followup import Alert, AlertNote, AuditLog
 from guide.models.journey import (
     CheckinInstance,
@@ -33,11 +34,14 @@ __all__ = [
     "CheckinInstance",
     "Consent",
     "ConsentPurpose",
+    "DraftState",
+    "EditorDraft",
     "Enrolment",
     "Event",
     "LocalFactValue",
     "LoginLinkRequest",
     "LoginToken",
+    "ModulePublication",
     "ModuleVersion",
     "NeedTick",
     "Organisation",
