@@ -49,7 +49,7 @@ def refresh_library(session: DbSession) -> Library:
     content_dir = Path(app.config["GUIDE_CONTENT_DIR"])
     files_library: Library = app.extensions["guide_library_files"]
     mark = session.scalar(select(func.max(ModulePublication.id)))
-    overrides = live_overrides(session, content_dir)
+    overrides = live_overrides(session, content_dir, files_library)
     guides = dict(files_library.guides)
     if overrides:
         result = read_guides(content_dir, overrides)
@@ -78,13 +78,25 @@ def latest_publications(
     return {(p.guide_id, p.module_id): p for p in session.scalars(query)}
 
 
-def live_overrides(session: DbSession, content_dir: Path) -> dict[str, Overrides]:
-    """Return, per guide, the modules whose published files differ from the folder's."""
+def live_overrides(
+    session: DbSession, content_dir: Path, loaded: Library | None = None
+) -> dict[str, Overrides]:
+    """Return, per guide, the modules whose published files differ from the folder's.
+
+    With `loaded` (the folder as the app read it at start) a module differs when its
+    published version is not the one loaded; else the files on disk are compared.
+    """
     overrides: dict[str, dict[str, dict[str, str] | None]] = {}
     for (guide_id, module_id), publication in latest_publications(session).items():
-        files = module_files(content_dir / guide_id, module_id)
         wanted = None if publication.retired else dict(publication.sources)
-        if (wanted or {}) != files:
+        if loaded is not None:
+            guide = loaded.guides.get(guide_id)
+            module = guide.module(module_id) if guide and guide.has_module(module_id) else None
+            have = module.content_hash if module else None
+            differs = have != (publication.version.content_hash if publication.version else None)
+        else:
+            differs = (wanted or {}) != module_files(content_dir / guide_id, module_id)
+        if differs:
             overrides.setdefault(guide_id, {})[module_id] = wanted
     return dict(overrides)
 
