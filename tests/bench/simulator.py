@@ -17,6 +17,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -48,15 +49,16 @@ def main() -> None:
     for (guide_id, name), relative in RELATIVES.items():
         guide = library.guide(guide_id)
         state = EnrolmentState.enrol(ACTIVATED, guide.first_phase.id, profile=relative.profile)
-        one_plan, _, _ = timed(lambda: plan(guide, state, ACTIVATED), args.repeat)  # noqa: B023
+        one_plan, _, _ = timed(partial(plan, guide, state, ACTIVATED), args.repeat)
         script = {c: [dict(a) for a in answers] for c, answers in relative.script.items()}
         median, worst, items = timed(
-            lambda: journey_timeline(
+            partial(
+                journey_timeline,
                 guide,
                 start=ACTIVATED,
                 days=365,
                 profile=relative.profile,
-                answers=script,  # noqa: B023
+                answers=script,
             ),
             args.repeat,
         )
