@@ -22,6 +22,7 @@ from guide.web import (
     cards,
     checkins,
     contact,
+    editor,
     followup,
     helpers,
     inbox,
@@ -37,7 +38,19 @@ from guide.web.sessions import load_logged_in
 # Importing the models registers every table with the metadata (migrations compare them).
 MODELS = models
 
-PAGES = (public, journey, checkins, needs, contact, staff, cards, followup, mail_problems, inbox)
+PAGES = (
+    public,
+    journey,
+    checkins,
+    needs,
+    contact,
+    staff,
+    cards,
+    followup,
+    mail_problems,
+    inbox,
+    editor,
+)
 
 
 def create_app() -> Flask:

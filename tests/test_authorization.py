@@ -24,11 +24,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from guide.extensions import db
 from guide.mail.delivery import UNRENDERABLE
-from guide.models import CheckinInstance, EditorDraft, OutboxMessage, StaffRole
+from guide.models import CheckinInstance, EditorDraft, ModuleVersion, OutboxMessage, StaffRole
 from guide.models.base import utcnow
 from guide.services.accounts import create_staff, issue_api_token
 from guide.services.followup import raise_alert
@@ -149,6 +149,17 @@ ACCESS: dict[str, Access] = {
     "api.module_versions": Access(EDITORS, values=MODULE),
     "api.module_diff": Access(EDITORS, values=MODULE),
     "api.simulate_journey": Access(EDITORS),
+    "editor.home": Access(EDITORS),
+    "editor.new": Access(EDITORS),
+    "editor.edit": Access(EDITORS, values=MODULE),
+    "editor.draft": Access(EDITORS, ids=DRAFT, all_tenants=EDITORS),
+    "editor.submit": Access(frozenset({EDITOR}), ids=DRAFT),
+    "editor.review": Access(EDITORS, ids=DRAFT, all_tenants=EDITORS),
+    "editor.publish": Access(EDITORS, ids=DRAFT, all_tenants=EDITORS),
+    "editor.versions": Access(EDITORS, values=MODULE),
+    "editor.compare": Access(EDITORS, values=MODULE),
+    "editor.restore": Access(EDITORS, ids={"version_id": "version"}, all_tenants=EDITORS),
+    "editor.simulate": Access(EDITORS),
 }
 
 
@@ -232,6 +243,8 @@ def world(app: Flask) -> World:
         db.session.add(draft)
         db.session.flush()
         rows["draft"] = draft.id
+        # Module versions are the whole library's, not a tenant's.
+        rows["version"] = db.session.scalars(select(ModuleVersion.id)).first() or 0
     db.session.commit()
     staff = {STAFF: tenant_a.staff, ORG_ADMIN: tenant_a.admin, EDITOR: editor, ADMIN: admin}
     return World(own, foreign, staff, relative_a)

@@ -213,15 +213,41 @@ def _require_editor(editor: StaffUser) -> None:
         raise DraftError.not_an_editor()
 
 
+@dataclass(frozen=True)
+class NewerLive:
+    """The live version that came after the one a text was written against."""
+
+    version_id: int | None
+    source: str
+
+
+def newer_live(
+    session: DbSession,
+    workspace: Workspace,
+    guide_id: str,
+    module_id: str,
+    language: str,
+    base_version_id: int | None,
+) -> NewerLive | None:
+    """Return the live version and its file when it is not `base_version_id`, else None."""
+    live = live_version(session, workspace, guide_id, module_id)
+    live_id = live.id if live is not None else None
+    if live_id == base_version_id:
+        return None
+    guide = workspace.guide(guide_id)
+    name = module_filename(module_id, language, guide.fallback_language)
+    text = live_files(session, workspace, guide_id, module_id).get(name, "")
+    return NewerLive(live_id, text)
+
+
 def _refuse_stale(
     session: DbSession, workspace: Workspace, draft: EditorDraft, base_version_id: int | None
 ) -> None:
-    live = live_version(session, workspace, draft.guide_id, draft.module_id)
-    live_id = live.id if live is not None else None
-    if live_id != base_version_id:
-        name = draft_filename(workspace, draft)
-        text = live_files(session, workspace, draft.guide_id, draft.module_id).get(name, "")
-        raise DraftError.stale_base(live_id, text)
+    newer = newer_live(
+        session, workspace, draft.guide_id, draft.module_id, draft.language, base_version_id
+    )
+    if newer is not None:
+        raise DraftError.stale_base(newer.version_id, newer.source)
 
 
 def save_draft(

@@ -11,19 +11,21 @@ from sqlalchemy import select
 from guide.content.diff import Piece, changed, diff_html, word_diff
 from guide.content.model import Guide
 from guide.content.readability import lix
-from guide.content.render import render_plain
-from guide.content.workspace import body_lix, body_of
+from guide.content.render import render_markdown, render_plain
+from guide.content.workspace import FileProblem, body_lix, body_of
 from guide.models import EditorDraft, ModulePublication, ModuleVersion
 from guide.models.base import DbSession
 from guide.services.drafts import (
     STATE_LABELS,
     Workspace,
+    check_draft_source,
     draft_filename,
     live_version,
     open_drafts,
     synthesized_source,
     version_sources,
 )
+from guide.services.local_facts import local_values
 
 
 def module_overview(session: DbSession, workspace: Workspace, guide: Guide) -> list[dict[str, Any]]:
@@ -178,3 +180,40 @@ def version_diff(
         old_label=f"version {old.id}",
         new_label=new_label,
     )
+
+
+@dataclass(frozen=True)
+class Preview:
+    title: str
+    html: Markup
+    lix: float
+    problems: tuple[FileProblem, ...]
+
+
+def preview_source(
+    session: DbSession,
+    workspace: Workspace,
+    *,
+    guide_id: str,
+    module_id: str,
+    file_language: str,
+    source: str,
+    organisation_id: int | None,
+    language: str,
+) -> Preview:
+    """Render a module file as a relative of the organisation (None: national fallbacks) sees it.
+
+    The text is checked as `guide content check` would; the preview shows even when the
+    check finds errors, from the file's own body.
+    """
+    problems, module = check_draft_source(
+        session, workspace, guide_id, module_id, file_language, source
+    )
+    values = local_values(session, organisation_id) if organisation_id else {}
+    if module is not None:
+        text = module.text(language)
+        title, body = text.title, text.body
+    else:
+        title, body = module_id, body_of(source)
+    html = render_markdown(body, values, workspace.library.local_facts, lambda _target: None)
+    return Preview(title, html, round(lix(body), 1), problems)

@@ -23,7 +23,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
 from guide.extensions import db, limiter
-from guide.models import StaffUser
+from guide.models import StaffRole, StaffUser
 from guide.models.base import utcnow
 from guide.rate_limits import failed
 from guide.security import same_origin_path
@@ -135,9 +135,11 @@ def login() -> ResponseReturnValue:
                 return render_template("staff/login.html", error=error), 403
             log_in_staff(staff, utcnow())
             db.session.commit()
-            target = same_origin_path(
-                request.args.get("next"), url_for("cards.index"), prefix="/personal/"
-            )
+            if staff.role == StaffRole.EDITOR:  # editors work in the editors' workspace
+                home, prefix = url_for("editor.home"), url_for("editor.home")
+            else:
+                home, prefix = url_for("cards.index"), "/personal/"
+            target = same_origin_path(request.args.get("next"), home, prefix=prefix)
             response = redirect(target)
             _remember_device(response, email)
             return response
