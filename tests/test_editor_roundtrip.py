@@ -116,3 +116,15 @@ def test_after_the_export_is_synced_the_files_lead_again(
     assert synced.exit_code == 0, synced.output
     assert "new version: stod/sedan" in synced.output
     assert "tredje tid" in current_library().guide("stod").module("sedan").original.body
+
+
+def test_starting_the_service_keeps_what_editors_published_and_names_it(
+    app: Flask, runner: FlaskCliRunner, content_dir: Path
+) -> None:
+    from guide.services.library import folder_library
+    from guide.services.versions import sync_module_versions
+
+    publish(app, content_dir, "sedan", "Nu börjar en ny tid.", "Nu börjar en annan tid.")
+    report = sync_module_versions(db.session, folder_library(), keep_published=True)
+    assert report.kept_published == ("stod/sedan",)
+    assert "en annan tid" in current_library().guide("stod").module("sedan").original.body

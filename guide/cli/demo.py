@@ -25,6 +25,8 @@ DEMO_ACCOUNTS = (
     ("personal.psykiatri@demo.lots.se", StaffRole.STAFF, "psykiatri"),
     ("admin@demo.lots.se", StaffRole.ORG_ADMIN, None),
     ("redaktor@demo.lots.se", StaffRole.EDITOR, None),
+    # A second editor: a draft is approved by another editor than its author.
+    ("granskare@demo.lots.se", StaffRole.EDITOR, None),
     ("systemadmin@demo.lots.se", StaffRole.ADMIN, None),
 )
 
@@ -35,33 +37,26 @@ def create_demo(app: Flask) -> Iterator[str]:
     organisation = session.scalar(select(Organisation).where(Organisation.slug == DEMO_ORG))
     if organisation is None:
         organisation = create_organisation(session, DEMO_ORG, "Demo kommun")
-        units = {
-            "anhorigstod": create_unit(
-                session,
-                organisation,
-                "anhorigstod",
-                "Anhörigstöd",
-                "Anhörigkonsulenten (demo: här står enhetens telefon)",
-            ),
-            "psykiatri": create_unit(
-                session,
-                organisation,
-                "psykiatri",
-                "Psykiatriska kliniken",
-                "Avdelning 3 (demo: här står enhetens telefon)",
-            ),
-        }
-        for email, role, unit_slug in DEMO_ACCOUNTS:
-            in_org = role in (StaffRole.STAFF, StaffRole.ORG_ADMIN)
-            create_staff(
-                session,
-                email,
-                role,
-                organisation=organisation if in_org else None,
-                unit=units[unit_slug] if unit_slug else None,
-                password=DEMO_PASSWORD,
-            )
+        for slug, name, contact in (
+            ("anhorigstod", "Anhörigstöd", "Anhörigkonsulenten (demo: här står enhetens telefon)"),
+            ("psykiatri", "Psykiatriska kliniken", "Avdelning 3 (demo: här står enhetens telefon)"),
+        ):
+            create_unit(session, organisation, slug, name, contact)
         session.commit()
+    for email, role, unit_slug in DEMO_ACCOUNTS:
+        # Each account once, also in a demo folder from before an account was added.
+        if session.scalar(select(StaffUser).where(StaffUser.email == email)) is not None:
+            continue
+        in_org = role in (StaffRole.STAFF, StaffRole.ORG_ADMIN)
+        create_staff(
+            session,
+            email,
+            role,
+            organisation=organisation if in_org else None,
+            unit=get_unit(session, organisation, unit_slug) if unit_slug else None,
+            password=DEMO_PASSWORD,
+        )
+    session.commit()
     yield ""
     yield from _demo_cards(app, organisation)
     yield ""

@@ -43,6 +43,12 @@ def current_library() -> Library:
     return library
 
 
+def folder_library() -> Library:
+    """Return the library as the content folder held it when the app started."""
+    library: Library = current_app.extensions["guide_library_files"]
+    return library
+
+
 def refresh_library(session: DbSession) -> Library:
     """Rebuild the live library from the folder and the latest publication of each module."""
     app = current_app

@@ -20,6 +20,7 @@ from guide.services.library import latest_publications, live_overrides
 class SyncReport:
     created: tuple[str, ...]
     unchanged: int
+    kept_published: tuple[str, ...] = ()  # editors published newer than these files
 
 
 def module_texts(module: Module) -> dict[str, dict[str, object]]:
@@ -51,8 +52,8 @@ class SyncConflict(GuideError):
         )
 
 
-def refuse_older_files(session: DbSession, library: Library) -> None:
-    """Stop, naming the modules, where editors published something the files do not have.
+def older_files(session: DbSession, library: Library) -> list[str]:
+    """Name the modules where editors published something the files do not have.
 
     A publication counts as in the files once a sync has seen the same text; after that
     the files lead again.
@@ -71,16 +72,21 @@ def refuse_older_files(session: DbSession, library: Library) -> None:
             publication.in_files = True
         else:
             blocked.append(f"{guide_id}/{module_id}")
-    if blocked:
-        raise SyncConflict.editors_published(sorted(blocked))
+    return sorted(blocked)
 
 
-def sync_module_versions(session: DbSession, library: Library) -> SyncReport:
+def sync_module_versions(
+    session: DbSession, library: Library, *, keep_published: bool = False
+) -> SyncReport:
     """Add a version for every module whose content hash is not stored yet; never change one.
 
-    Refuses (SyncConflict) to go back behind what editors published in the browser.
+    Refuses (SyncConflict) to go back behind what editors published in the browser;
+    with `keep_published` (`guide serve` starting) such modules are left as published
+    and named in the report instead.
     """
-    refuse_older_files(session, library)
+    behind = older_files(session, library)
+    if behind and not keep_published:
+        raise SyncConflict.editors_published(behind)
     latest = latest_publications(session)
     existing = {
         (guide, module, digest)
@@ -92,6 +98,8 @@ def sync_module_versions(session: DbSession, library: Library) -> SyncReport:
     unchanged = 0
     for guide in library.guides.values():
         for module in guide.modules:
+            if f"{guide.id}/{module.id}" in behind:
+                continue
             key = (guide.id, module.id, module.content_hash)
             publication = latest.get((guide.id, module.id))
             if publication is not None and (
@@ -119,7 +127,7 @@ def sync_module_versions(session: DbSession, library: Library) -> SyncReport:
             _stored(session, module, False)
             created.append(f"{guide.id}/{module.id}")
     session.flush()
-    return SyncReport(tuple(created), unchanged)
+    return SyncReport(tuple(created), unchanged, tuple(behind))
 
 
 def _stored(session: DbSession, module: Module, exists: bool) -> ModuleVersion:
