@@ -34,7 +34,18 @@ from guide.services.simulation import (
     relatives_reached,
 )
 
+ID_SCHEMA = {"type": "string", "maxLength": 100, "pattern": "^[a-z0-9][a-z0-9_-]*$"}
 SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
+
+
+def _document(path: str, method: str, spec: dict[str, Any]) -> None:
+    """Document an editor operation: every one answers 403 to anyone but an editor."""
+    responses = spec.setdefault("responses", {})
+    responses.setdefault(
+        "403", error_response("not an editor (or not the draft's author where it must be)")
+    )
+    responses.setdefault("404", error_response("guide_unknown, module_unknown or draft_not_found"))
+    document(path, method, spec)
 
 
 def _workspace() -> Workspace:
@@ -42,9 +53,7 @@ def _workspace() -> Workspace:
 
 
 def _path(*names: str) -> list[dict[str, Any]]:
-    return [
-        {"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names
-    ]
+    return [{"name": n, "in": "path", "required": True, "schema": ID_SCHEMA} for n in names]
 
 
 def _draft_path() -> list[dict[str, Any]]:
@@ -56,19 +65,29 @@ def _draft_path() -> list[dict[str, Any]]:
 def editor_modules() -> ResponseReturnValue:
     workspace = _workspace()
     guide_id = request.args.get("guide")
-    guides = [workspace.guide(guide_id)] if guide_id else list(workspace.library.guides.values())
+    guides = (
+        [workspace.guide(guide_id)]
+        if guide_id is not None
+        else list(workspace.library.guides.values())
+    )
     return jsonify(
         {"modules": [m for guide in guides for m in module_overview(db.session, workspace, guide)]}
     )
 
 
-document(
+_document(
     "/editor/modules",
     "get",
     {
         "summary": "Every module with its live version, LIX and open drafts (editors)",
         "security": SECURITY,
-        "parameters": [{"name": "guide", "in": "query", "schema": {"type": "string"}}],
+        "parameters": [
+            {
+                "name": "guide",
+                "in": "query",
+                "schema": ID_SCHEMA,
+            }
+        ],
         "responses": {
             "200": json_response("Modules"),
             "403": error_response("not an editor"),
@@ -99,7 +118,7 @@ def create_draft() -> ResponseReturnValue:
     return jsonify(answer), 201
 
 
-document(
+_document(
     "/editor/drafts",
     "post",
     {
@@ -125,7 +144,7 @@ def show_draft(draft_id: int) -> ResponseReturnValue:
     return jsonify({**draft_json(draft), "source": draft.source})
 
 
-document(
+_document(
     "/editor/drafts/{draft_id}",
     "get",
     {
@@ -146,7 +165,7 @@ def submit_for_review(draft_id: int) -> ResponseReturnValue:
     return jsonify(draft_json(draft))
 
 
-document(
+_document(
     "/editor/drafts/{draft_id}/submit",
     "post",
     {
@@ -173,7 +192,7 @@ def review(draft_id: int) -> ResponseReturnValue:
     return jsonify(draft_json(draft))
 
 
-document(
+_document(
     "/editor/drafts/{draft_id}/review",
     "post",
     {
@@ -199,7 +218,7 @@ def publish(draft_id: int) -> ResponseReturnValue:
     return jsonify({"version": version.id if version else None, "draft": draft_json(draft)})
 
 
-document(
+_document(
     "/editor/drafts/{draft_id}/publish",
     "post",
     {
@@ -228,7 +247,7 @@ def module_versions(guide_id: str, module_id: str) -> ResponseReturnValue:
     return jsonify({"versions": versions})
 
 
-document(
+_document(
     "/editor/modules/{guide_id}/{module_id}/versions",
     "get",
     {
@@ -272,7 +291,7 @@ def module_diff(guide_id: str, module_id: str) -> ResponseReturnValue:
     return jsonify(diff.as_json())
 
 
-document(
+_document(
     "/editor/modules/{guide_id}/{module_id}/diff",
     "get",
     {
@@ -319,7 +338,7 @@ def simulate_journey() -> ResponseReturnValue:
     return jsonify(answer)
 
 
-document(
+_document(
     "/editor/simulate",
     "post",
     {
