@@ -17,8 +17,8 @@ from schemathesis import GenerationMode
 from schemathesis.checks import positive_data_acceptance
 
 from guide.extensions import db
-from guide.models.base import utcnow
 from guide.models import StaffRole
+from guide.models.base import utcnow
 from guide.services.accounts import create_staff, issue_api_token
 from tests.factories import enrol, issue_cards, make_tenant
 
