@@ -220,3 +220,65 @@ def test_other_staff_roles_get_403_from_the_editor_api(
     assert client.get("/api/v1/editor/modules", headers=headers).status_code == 403
     answer = draft(client, headers, EDITED, None)
     assert answer.status_code == 403
+
+
+def approve_and_publish(client: FlaskClient, draft_id: int, author: Any, reviewer: Any) -> Any:
+    url = f"/api/v1/editor/drafts/{draft_id}"
+    assert client.post(f"{url}/submit", headers=author).status_code == 200
+    assert (
+        client.post(f"{url}/review", json={"decision": "approve"}, headers=reviewer).status_code
+        == 200
+    )
+    return client.post(f"{url}/publish", headers=author)
+
+
+def test_a_new_module_and_a_new_translation_are_drafts_like_any_other(
+    client: FlaskClient, editors: tuple[StaffUser, StaffUser]
+) -> None:
+    anna, bo = staff_token(editors[0]), staff_token(editors[1])
+    new = (
+        "---\nid: vila\ntitle: Vila\nphase: start\nrelease: {after: 3d}\n"
+        "summary: Om att vila.\n---\nDu behöver vila. Ta en paus.\n"
+    )
+    made = client.post(
+        "/api/v1/editor/drafts",
+        json={"guide": "stod", "module": "vila", "source": new, "base_version": None},
+        headers=anna,
+    ).get_json()
+    assert made["problems"] == [], made
+    published = approve_and_publish(client, made["id"], anna, bo)
+    assert published.status_code == 200 and published.get_json()["version"]
+    assert current_library().guide("stod").module("vila").original.title == "Vila"
+    translation = client.post(
+        "/api/v1/editor/drafts",
+        json={
+            "guide": "stod",
+            "module": "vila",
+            "language": "en",
+            "source": "---\nid: vila\ntitle: Rest\nsummary: On rest.\n---\nYou need rest.\n",
+            "base_version": published.get_json()["version"],
+        },
+        headers=bo,
+    ).get_json()
+    assert translation["problems"] == [], translation
+    assert approve_and_publish(client, translation["id"], bo, anna).status_code == 200
+    module = current_library().guide("stod").module("vila")
+    assert module.text("en").title == "Rest" and module.text("sv").title == "Vila"
+
+
+def test_a_draft_diffs_against_the_live_version(
+    client: FlaskClient, editors: tuple[StaffUser, StaffUser]
+) -> None:
+    anna = staff_token(editors[0])
+    base = live_id(client, anna)
+    made = draft(client, anna, EDITED, base).get_json()
+    diff = client.get(
+        f"/api/v1/editor/modules/stod/valkommen/diff?from={base}&draft={made['id']}",
+        headers=anna,
+    ).get_json()
+    assert diff["changed"] and diff["to"] == f"utkast {made['id']}"
+    assert {"op": "insert", "text": "varmt "} in diff["rendered"]
+    unknown = client.get(
+        f"/api/v1/editor/modules/stod/valkommen/diff?from={base}&to=999999", headers=anna
+    )
+    assert unknown.status_code == 404 and unknown.get_json()["error"] == "version_unknown"
