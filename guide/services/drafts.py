@@ -158,7 +158,14 @@ def live_module(workspace: Workspace, guide_id: str, module_id: str) -> Module |
 def live_version(
     session: DbSession, workspace: Workspace, guide_id: str, module_id: str
 ) -> ModuleVersion | None:
-    """Return the version relatives get now (stored if it was not yet), or None for no module."""
+    """Return the version relatives get now (stored if it was not yet), or None for no module.
+
+    The latest publication in the database decides, so a publication by another
+    process a moment ago counts even before this process rebuilt its library.
+    """
+    publication = latest_publications(session, guide_id).get((guide_id, module_id))
+    if publication is not None:
+        return publication.version
     module = live_module(workspace, guide_id, module_id)
     return published_version(session, module) if module is not None else None
 
@@ -356,6 +363,10 @@ def publish_draft(
     _require_editor(editor)
     if draft.state != DraftState.APPROVED:
         raise DraftError.not_approved()
+    if draft.base_version_id is not None:
+        # Two publishes over the same base take turns here (PostgreSQL), so the second
+        # sees the first's publication and is refused as stale instead of overwriting it.
+        session.get(ModuleVersion, draft.base_version_id, with_for_update=True)
     _refuse_stale(session, workspace, draft, draft.base_version_id)
     problems, module = check_draft_source(
         session,
