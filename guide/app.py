@@ -29,6 +29,7 @@ from guide.web import (
     journey,
     mail_problems,
     needs,
+    profile,
     public,
     staff,
 )
@@ -42,6 +43,7 @@ PAGES = (
     public,
     journey,
     checkins,
+    profile,
     needs,
     contact,
     staff,

@@ -8,6 +8,14 @@ every moment it knows of is passed in, so tests and simulations can use any `now
 All moments are compared and returned in UTC, because aware datetimes that share a
 `ZoneInfo` compare by wall clock and would misorder the hour repeated in October.
 Calendar arithmetic ("7d") is done on the relative's local dates instead.
+
+Dates the relative gives (a `date` question) can anchor modules, check-ins and phases;
+`scheduler/anchors.py` resolves them. A phase with `at` has a schedule that counts from
+the day it was due to start, even when the relative arrived later, so a relative who
+enrols 40 days after the date starts in the phase the date implies and gets the rest
+on the real dates. What fell due before the day the relative enrolled is the backlog
+and is never released (SPEC §5, "not everything at once"), except opening modules
+(`0d`), which come the moment the relative is in their phase.
 """
 
 from __future__ import annotations
@@ -19,7 +27,8 @@ from types import MappingProxyType
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from guide.content.model import Answers, Checkin, Duration, Guide, Module
+from guide.content.model import Answers, Checkin, Duration, Guide, Module, PhaseStart
+from scheduler.anchors import anchor_moment
 
 DEFAULT_TIMEZONE = "Europe/Stockholm"
 DEFAULT_PREFERRED_HOUR = 9
@@ -99,6 +108,15 @@ class EnrolmentState:
     def local_date(self, moment: datetime) -> date:
         """Return the relative's local calendar date at `moment`."""
         return _as_utc(moment, "moment").astimezone(self.zone).date()
+
+    def anchor(self, source: str | None) -> datetime:
+        """Return the moment a span `from: source` counts from (see scheduler/anchors.py)."""
+        return anchor_moment(source, self.all_answers, self.activated_at, self.zone)
+
+    @property
+    def backlog_before(self) -> datetime:
+        """Return the start of the local day of activation: what fell due before is backlog."""
+        return _at_midnight(self.local_date(self.activated_at), self.zone)
 
 
 @dataclass(frozen=True)
@@ -220,10 +238,15 @@ def is_scheduled(module: Module) -> bool:
 
 @dataclass(frozen=True)
 class _Stay:
-    """A phase visit and when it ends by itself (None: it does not)."""
+    """A phase visit and when it ends by itself (None: it does not).
+
+    `schedule_from` is what the phase's own schedule counts from: the visit's start, or
+    the moment a phase with `at` was due to start if that came earlier.
+    """
 
     visit: PhaseVisit
     ends_at: datetime | None
+    schedule_from: datetime
 
 
 @dataclass(frozen=True)
@@ -253,8 +276,9 @@ def _stays_until(guide: Guide, state: EnrolmentState, now: datetime) -> list[_St
     stays: list[_Stay] = []
     instant_in_a_row = 0
     while True:
-        ends_at = _ends_at(guide, state, visit)
-        stays.append(_Stay(visit, ends_at))
+        stay = _stay(guide, state, visit)
+        ends_at = stay.ends_at
+        stays.append(stay)
         if ends_at is None or ends_at > now:
             return stays
         instant_in_a_row = instant_in_a_row + 1 if ends_at == visit.started_at else 0
@@ -267,15 +291,32 @@ def _stays_until(guide: Guide, state: EnrolmentState, now: datetime) -> list[_St
         visit = PhaseVisit(guide.phase(visit.phase).next, ends_at)  # type: ignore[arg-type]
 
 
-def _ends_at(guide: Guide, state: EnrolmentState, visit: PhaseVisit) -> datetime | None:
-    """Return when `visit` ends by itself, or None if only a rule can end it."""
+def _stay(guide: Guide, state: EnrolmentState, visit: PhaseVisit) -> _Stay:
+    """Return `visit` with what its schedule counts from and when it ends by itself."""
     if not guide.has_phase(visit.phase):
         # The phase was removed from the content after the relative reached it.
-        return None
+        return _Stay(visit, None, visit.started_at)
     phase = guide.phase(visit.phase)
-    if phase.duration is None or phase.next is None or not guide.has_phase(phase.next):
-        return None
-    return due_time(visit.started_at, phase.duration, state.zone, state.preferred_hour)
+    schedule_from = visit.started_at
+    if phase.at is not None:
+        schedule_from = min(visit.started_at, _phase_start(phase.at, state))
+    ends_at = None
+    if phase.next is not None and guide.has_phase(phase.next):
+        following = guide.phase(phase.next).at
+        if following is not None:
+            # Never before the visit began: a date far back passes through at once.
+            ends_at = max(_phase_start(following, state), visit.started_at)
+        elif phase.duration is not None:
+            ends_at = max(
+                due_time(schedule_from, phase.duration, state.zone, state.preferred_hour),
+                visit.started_at,
+            )
+    return _Stay(visit, ends_at, schedule_from)
+
+
+def _phase_start(start: PhaseStart, state: EnrolmentState) -> datetime:
+    """Return when a phase with `at` is due to start by the relative's date."""
+    return due_time(state.anchor(start.source), start.after, state.zone, state.preferred_hour)
 
 
 def _module_candidates(
@@ -314,13 +355,17 @@ def _module_due_in(module: Module, stay: _Stay, state: EnrolmentState) -> dateti
     if phase not in module.phases or phase in state.muted:
         return None
     after: Duration = module.release.after  # type: ignore[assignment]
-    start = stay.visit.started_at
-    if module.release.anchor == "activation":
-        # Counted from activation, but released only in its phase: if the time came
-        # before the phase did, it falls due the moment the phase starts.
-        due = max(due_time(state.activated_at, after, state.zone, state.preferred_hour), start)
+    release = module.release
+    if release.anchor == "phase":
+        anchor = stay.schedule_from
     else:
-        due = due_time(start, after, state.zone, state.preferred_hour)
+        anchor = state.anchor(release.date_question if release.anchor == "date" else None)
+    scheduled = due_time(anchor, after, state.zone, state.preferred_hour)
+    if after.amount != 0 and scheduled < state.backlog_before:
+        return None  # due before the relative enrolled: the backlog stays in the library
+    # Released only in its phase: if the time came before the phase did, it falls due
+    # the moment the phase starts.
+    due = max(scheduled, stay.visit.started_at)
     if stay.ends_at is not None and due >= stay.ends_at:
         return None
     return due
@@ -335,13 +380,19 @@ def _checkin_candidates(
             # A phase-bound check-in belongs to the current visit of its phase only.
             if checkin.phase != current.visit.phase or checkin.phase in state.muted:
                 continue
-            anchor, ends_at = current.visit.started_at, current.ends_at
+            anchor, ends_at = current.schedule_from, current.ends_at
+            opens_from = current.visit.started_at
         else:
-            anchor, ends_at = _as_utc(state.activated_at, "activated_at"), None
+            anchor, ends_at = state.anchor(checkin.date_question), None
+            opens_from = _as_utc(state.activated_at, "activated_at")
         newest, following = _occurrences_around(checkin, anchor, now, state)
+        at_once = newest == anchor and checkin.first.amount == 0
+        if newest is not None and at_once:
+            newest = max(newest, opens_from)
+        elif newest is not None and newest < state.backlog_before:
+            newest = None  # an occurrence before the relative enrolled is never opened
         opened = state.checkins_opened.get(checkin.id)
         if newest is not None and (opened is None or newest > _as_utc(opened, checkin.id)):
-            at_once = newest == anchor and checkin.first.amount == 0
             yield _Candidate("checkin", checkin.id, newest, at_once=at_once)
         if following is not None and (ends_at is None or following < ends_at):
             yield _Candidate("checkin", checkin.id, following)
@@ -389,7 +440,7 @@ def _next_module_after(
         if stay.ends_at is None:
             return None
         visit = PhaseVisit(guide.phase(stay.visit.phase).next, stay.ends_at)  # type: ignore[arg-type]
-        stay = _Stay(visit, _ends_at(guide, state, visit))
+        stay = _stay(guide, state, visit)
         found = []
         for module in modules:
             due = _module_due_in(module, stay, state)
@@ -404,6 +455,10 @@ def _next_module_after(
 
 def _at_hour(day: date, hour: int, tz: tzinfo) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=tz).astimezone(UTC)
+
+
+def _at_midnight(day: date, tz: tzinfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
 
 
 def _outside_quiet_hours(moment: datetime, tz: tzinfo) -> datetime:

@@ -97,6 +97,7 @@ ACCESS: dict[str, Access] = {
     "checkins.answered": Access(
         frozenset({RELATIVE}), ids={"enrolment_id": "enrolment", "instance_id": "checkin"}
     ),
+    "profile.answers": Access(frozenset({RELATIVE}), ids={"enrolment_id": "enrolment"}),
     "contact.form": Access(frozenset({RELATIVE})),
     "contact.sent": Access(frozenset({RELATIVE})),
     # Staff pages.
@@ -129,6 +130,7 @@ ACCESS: dict[str, Access] = {
     "api.my_journey": Access(frozenset({RELATIVE})),
     "api.my_module": Access(frozenset({RELATIVE}), values={"module_id": "valkommen"}),
     "api.answer_my_checkin": Access(frozenset({RELATIVE}), ids={"instance_id": "checkin"}),
+    "api.change_my_profile": Access(frozenset({RELATIVE}), ids={"enrolment_id": "enrolment"}),
     "api.tick_my_needs": Access(frozenset({RELATIVE})),
     "api.request_my_contact": Access(frozenset({RELATIVE})),
     "api.create_cards": Access(CARD_WORKERS),

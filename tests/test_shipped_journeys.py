@@ -150,7 +150,13 @@ RELATIVES = {
     ("efterlevande", "svarar"): Relative(
         "efterlevande",
         "svarar",
-        {"relation": "van", "barn-i-familjen": "no", "sysselsattning": "annat", "hittade": "yes"},
+        {
+            "dodsdatum": "2026-02-14",
+            "relation": "van",
+            "barn-i-familjen": "no",
+            "sysselsattning": "annat",
+            "hittade": "yes",
+        },
         {
             "forsta-dagarna": [{"ork-forsta": 1, "morka-tankar-forsta": "nej"}],
             "ett-halvar": [{"oro-for-barn-halvar": "yes"}],
@@ -159,7 +165,17 @@ RELATIVES = {
                 {"ork": 2, "morka-tankar": "nej", "vill-bli-kontaktad": "yes"},
             ],
             "stod-hittills": [{"fatt-kontakt": "no", "oro-for-barn": "no"}],
-            "infor-arsdagen": [{"arsdag-nara": "no"}, {"arsdag-nara": "yes"}],
+        },
+    ),
+    # Gets the card 40 days after the death (7 January) and never answers.
+    ("efterlevande", "sent"): Relative(
+        "efterlevande",
+        "sent",
+        {
+            "dodsdatum": "2026-01-07",
+            "relation": "barn",
+            "barn-i-familjen": "yes",
+            "sysselsattning": "arbetar",
         },
     ),
 }
@@ -461,12 +477,12 @@ EXPECTED = {
         2027-01-26 09:00 checkin hur-orkar-du
         2027-02-25 09:00 checkin hur-orkar-du
     """,
-    # A bereaved partner with children at home who works; never answers. How to talk with
-    # the children comes at once with the opening text, how to tell others on day 3, money
-    # for a partner on day 10, holidays on day 21 and questions for the care provider on day
-    # 30. Every phase ends by itself: 14 + 90 + 245 days bring the anniversary phase on 31
-    # January 2027, about two weeks before the first anniversary, and 45 days later the time
-    # after the first year.
+    # A bereaved partner with children at home who works; skips the date and never answers.
+    # Without the date everything counts from the day the card was redeemed: how to talk
+    # with the children comes at once with the opening text, how to tell others on day 3,
+    # money for a partner on day 10, holidays on day 21 and questions for the care provider
+    # on day 30. The phases start by themselves on days 14, 104, 351 (the anniversary phase,
+    # 2 February 2027) and 395 (the time after the first year).
     ("efterlevande", "tyst"): """
         2026-02-16 14:37 release akut: barn-forsta-dagarna
         2026-02-16 14:37 release de-forsta-dagarna
@@ -507,91 +523,125 @@ EXPECTED = {
         2026-10-02 09:00 checkin hur-har-du-det
         2026-10-23 09:00 checkin hur-har-du-det
         2026-10-28 09:00 release sorgen-forandras
-        2026-10-28 09:00 checkin infor-arsdagen
         2026-11-13 09:00 checkin hur-har-du-det
-        2026-11-18 09:00 checkin infor-arsdagen
         2026-12-04 09:00 checkin hur-har-du-det
-        2026-12-09 09:00 checkin infor-arsdagen
         2026-12-25 09:00 checkin hur-har-du-det
-        2026-12-30 09:00 checkin infor-arsdagen
         2027-01-15 09:00 checkin hur-har-du-det
-        2027-01-20 09:00 checkin infor-arsdagen
-        2027-01-31 09:00 phase arsdagen
-        2027-01-31 09:00 release arsdagen
+        2027-02-02 09:00 phase arsdagen
+        2027-02-02 09:00 release arsdagen
         2027-02-05 09:00 checkin hur-har-du-det
         2027-02-26 09:00 checkin hur-har-du-det
-        2027-03-17 09:00 phase vidare
-        2027-03-17 09:00 release vidare
+        2027-03-18 09:00 phase vidare
+        2027-03-18 09:00 release vidare
         2027-03-19 09:00 checkin hur-har-du-det
     """,
-    # A friend who found the person, no children, not working. Very low energy in the first
-    # days brings a text but no alert; low energy and a wish to be contacted in March do
-    # alert. Half a year on the friend worries about a child; on 18 November the
-    # anniversary is near, which starts that phase early.
+    # A friend who found the person, no children, not working; the death was on 14 February,
+    # two days before the card. What fell due on the days before (who does what, on day 1)
+    # stays in the library; the text for the one who found the person (day 2) comes at once
+    # with the opening text. Then everything on the days the date gives: how to tell others
+    # on day 3, the first-days check-in on days 3, 8 and 13, holidays on day 21 (7 March),
+    # questions for the care provider on day 30 (16 March), the anniversary phase on 31
+    # January 2027, two weeks before the anniversary. Very low energy in the first days
+    # brings a text but no alert; low energy and a wish to be contacted in March do alert.
+    # Half a year on the friend worries about a child.
     ("efterlevande", "svarar"): """
         2026-02-16 14:37 release akut: de-forsta-dagarna
-        2026-02-17 09:00 release vem-gor-vad
-        2026-02-18 09:00 release om-du-hittade-hen
-        2026-02-19 09:00 release att-beratta-for-andra
-        2026-02-19 09:00 release nar-det-ar-for-tungt
-        2026-02-19 09:00 checkin forsta-dagarna
-        2026-02-19 09:00 answer forsta-dagarna
-        2026-02-20 09:00 release reaktioner
-        2026-02-22 09:00 release begravningen
-        2026-02-24 09:00 checkin forsta-dagarna
-        2026-03-01 09:00 checkin forsta-dagarna
-        2026-03-02 09:00 phase forsta-tiden
-        2026-03-02 09:00 release de-forsta-veckorna
-        2026-03-05 09:00 release nar-en-van-har-dott
-        2026-03-06 09:00 checkin hur-har-du-det
-        2026-03-06 09:00 answer hur-har-du-det
-        2026-03-07 09:00 release skuld-och-fragan-varfor
-        2026-03-09 09:00 release hogtider-och-merkesdagar
-        2026-03-09 09:00 checkin stod-hittills
-        2026-03-09 09:00 answer stod-hittills
-        2026-03-09 09:00 alert stod-hittills
-        2026-03-12 09:00 release somn-och-kropp
-        2026-03-18 09:00 release fragor-till-varden
-        2026-03-27 09:00 checkin hur-har-du-det
-        2026-03-27 09:00 answer hur-har-du-det
-        2026-03-27 09:00 alert hur-har-du-det
-        2026-03-27 09:00 alert hur-har-du-det
-        2026-04-16 09:00 release stod-fran-andra
-        2026-04-17 09:00 checkin hur-har-du-det
-        2026-05-01 09:00 release att-soka-hjalp-for-dig-sjalv
-        2026-05-08 09:00 checkin hur-har-du-det
-        2026-05-29 09:00 checkin hur-har-du-det
-        2026-05-31 09:00 phase forsta-aret
-        2026-05-31 09:00 release forsta-aret
-        2026-06-19 09:00 checkin hur-har-du-det
-        2026-07-10 09:00 checkin hur-har-du-det
-        2026-07-31 09:00 checkin hur-har-du-det
-        2026-08-14 09:00 release nar-omgivningen-tystnar
-        2026-08-19 09:00 release oro-for-ett-barn
-        2026-08-19 09:00 checkin ett-halvar
-        2026-08-19 09:00 answer ett-halvar
-        2026-08-19 09:00 alert ett-halvar
-        2026-08-21 09:00 checkin hur-har-du-det
-        2026-09-11 09:00 checkin hur-har-du-det
-        2026-10-02 09:00 checkin hur-har-du-det
-        2026-10-23 09:00 checkin hur-har-du-det
-        2026-10-28 09:00 release sorgen-forandras
-        2026-10-28 09:00 checkin infor-arsdagen
-        2026-10-28 09:00 answer infor-arsdagen
-        2026-11-13 09:00 checkin hur-har-du-det
-        2026-11-18 09:00 phase arsdagen
-        2026-11-18 09:00 release arsdagen
-        2026-11-18 09:00 checkin infor-arsdagen
-        2026-11-18 09:00 answer infor-arsdagen
-        2026-12-04 09:00 checkin hur-har-du-det
-        2026-12-25 09:00 checkin hur-har-du-det
-        2027-01-02 09:00 phase vidare
-        2027-01-02 09:00 release vidare
-        2027-01-15 09:00 checkin hur-har-du-det
-        2027-02-05 09:00 checkin hur-har-du-det
-        2027-02-26 09:00 checkin hur-har-du-det
-        2027-03-03 09:00 release nar-sorgen-inte-slapper
-        2027-03-19 09:00 checkin hur-har-du-det
+        2026-02-16 14:37 release om-du-hittade-hen
+        2026-02-17 09:00 release att-beratta-for-andra
+        2026-02-17 09:00 release nar-det-ar-for-tungt
+        2026-02-17 09:00 checkin forsta-dagarna
+        2026-02-17 09:00 answer forsta-dagarna
+        2026-02-18 09:00 release reaktioner
+        2026-02-20 09:00 release begravningen
+        2026-02-22 09:00 checkin forsta-dagarna
+        2026-02-27 09:00 checkin forsta-dagarna
+        2026-02-28 09:00 phase forsta-tiden
+        2026-02-28 09:00 release de-forsta-veckorna
+        2026-03-03 09:00 release nar-en-van-har-dott
+        2026-03-04 09:00 checkin hur-har-du-det
+        2026-03-04 09:00 answer hur-har-du-det
+        2026-03-05 09:00 release skuld-och-fragan-varfor
+        2026-03-07 09:00 release hogtider-och-merkesdagar
+        2026-03-07 09:00 checkin stod-hittills
+        2026-03-07 09:00 answer stod-hittills
+        2026-03-07 09:00 alert stod-hittills
+        2026-03-10 09:00 release somn-och-kropp
+        2026-03-16 09:00 release fragor-till-varden
+        2026-03-25 09:00 checkin hur-har-du-det
+        2026-03-25 09:00 answer hur-har-du-det
+        2026-03-25 09:00 alert hur-har-du-det
+        2026-03-25 09:00 alert hur-har-du-det
+        2026-04-14 09:00 release stod-fran-andra
+        2026-04-15 09:00 checkin hur-har-du-det
+        2026-04-29 09:00 release att-soka-hjalp-for-dig-sjalv
+        2026-05-06 09:00 checkin hur-har-du-det
+        2026-05-27 09:00 checkin hur-har-du-det
+        2026-05-29 09:00 phase forsta-aret
+        2026-05-29 09:00 release forsta-aret
+        2026-06-17 09:00 checkin hur-har-du-det
+        2026-07-08 09:00 checkin hur-har-du-det
+        2026-07-29 09:00 checkin hur-har-du-det
+        2026-08-12 09:00 release nar-omgivningen-tystnar
+        2026-08-17 09:00 release oro-for-ett-barn
+        2026-08-17 09:00 checkin ett-halvar
+        2026-08-17 09:00 answer ett-halvar
+        2026-08-17 09:00 alert ett-halvar
+        2026-08-19 09:00 checkin hur-har-du-det
+        2026-09-09 09:00 checkin hur-har-du-det
+        2026-09-30 09:00 checkin hur-har-du-det
+        2026-10-21 09:00 checkin hur-har-du-det
+        2026-10-26 09:00 release sorgen-forandras
+        2026-11-11 09:00 checkin hur-har-du-det
+        2026-12-02 09:00 checkin hur-har-du-det
+        2026-12-23 09:00 checkin hur-har-du-det
+        2027-01-13 09:00 checkin hur-har-du-det
+        2027-01-31 09:00 phase arsdagen
+        2027-01-31 09:00 release arsdagen
+        2027-02-03 09:00 checkin hur-har-du-det
+        2027-02-24 09:00 checkin hur-har-du-det
+        2027-03-16 09:00 phase vidare
+        2027-03-16 09:00 release vidare
+        2027-03-17 09:00 checkin hur-har-du-det
+    """,
+    # A parent who lost their child on 7 January, gets the card 40 days later and never
+    # answers. The date puts them in the first weeks and months at once, with that phase's
+    # opening text only: what fell due in the first 40 days stays in the library. The rest
+    # comes on the days the date gives: the first year on day 104 (21 April), the
+    # anniversary phase two weeks before 7 January, the time after it a month after.
+    ("efterlevande", "sent"): """
+        2026-02-16 14:37 phase forsta-tiden
+        2026-02-16 14:37 release de-forsta-veckorna
+        2026-03-07 09:00 release stod-fran-andra
+        2026-03-08 09:00 checkin hur-har-du-det
+        2026-03-22 09:00 release att-soka-hjalp-for-dig-sjalv
+        2026-03-29 09:00 checkin hur-har-du-det
+        2026-04-19 09:00 checkin hur-har-du-det
+        2026-04-21 09:00 phase forsta-aret
+        2026-04-21 09:00 release forsta-aret
+        2026-04-24 09:00 release nar-ditt-barn-har-dott
+        2026-05-10 09:00 checkin hur-har-du-det
+        2026-05-31 09:00 checkin hur-har-du-det
+        2026-06-21 09:00 checkin hur-har-du-det
+        2026-07-05 09:00 release nar-omgivningen-tystnar
+        2026-07-10 09:00 checkin ett-halvar
+        2026-07-12 09:00 checkin hur-har-du-det
+        2026-08-02 09:00 checkin hur-har-du-det
+        2026-08-23 09:00 checkin hur-har-du-det
+        2026-09-13 09:00 checkin hur-har-du-det
+        2026-09-18 09:00 release sorgen-forandras
+        2026-10-04 09:00 checkin hur-har-du-det
+        2026-10-25 09:00 checkin hur-har-du-det
+        2026-11-15 09:00 checkin hur-har-du-det
+        2026-12-06 09:00 checkin hur-har-du-det
+        2026-12-24 09:00 phase arsdagen
+        2026-12-24 09:00 release arsdagen
+        2026-12-27 09:00 checkin hur-har-du-det
+        2027-01-17 09:00 checkin hur-har-du-det
+        2027-02-06 09:00 phase vidare
+        2027-02-06 09:00 release vidare
+        2027-02-07 09:00 checkin hur-har-du-det
+        2027-02-28 09:00 checkin hur-har-du-det
+        2027-03-21 09:00 checkin hur-har-du-det
     """,
 }
 
@@ -740,12 +790,21 @@ def database_lines(enrolment: Enrolment) -> list[str]:
     return timeline_lines(events, visits[0].phase)
 
 
-@pytest.mark.parametrize("guide", ["aterhamtning", "demenslots", "efterlevande"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        ("aterhamtning", "tyst"),
+        ("demenslots", "tyst"),
+        ("efterlevande", "tyst"),
+        ("efterlevande", "sent"),
+    ],
+    ids="-".join,
+)
 def test_the_database_path_gives_the_same_year_with_one_notice_per_e_mail(
-    app: Flask, guide: str
+    app: Flask, key: tuple[str, str]
 ) -> None:
-    enrolment = walk_in_the_database(RELATIVES[(guide, "tyst")])
-    expected = expected_lines((guide, "tyst"), kinds=("phase", "release", "checkin"))
+    enrolment = walk_in_the_database(RELATIVES[key])
+    expected = expected_lines(key, kinds=("phase", "release", "checkin"))
     assert database_lines(enrolment) == expected
 
     notices = db.session.scalars(
@@ -758,6 +817,20 @@ def test_the_database_path_gives_the_same_year_with_one_notice_per_e_mail(
     for release in enrolment.releases:
         version = db.session.get(ModuleVersion, release.module_version_id)
         assert version is not None and version.module_id == release.module_id
+
+
+def test_the_second_anniversary_comes_two_weeks_before_it_by_the_date(library: Library) -> None:
+    relative = RELATIVES[("efterlevande", "sent")]  # the death was on 7 January 2026
+    guide = library.guide("efterlevande")
+    state = EnrolmentState.enrol(ACTIVATED, guide.first_phase.id, profile=relative.profile)
+    journey = simulate(guide, state, ACTIVATED + timedelta(days=800))
+    released = {e.id: local(e.at) for e in journey.events if e.kind == "release"}
+    assert released["arsdagen"] == "2026-12-24 09:00"
+    assert released["andra-arsdagen"] == "2027-12-24 09:00"
+    skipped = EnrolmentState.enrol(ACTIVATED, guide.first_phase.id, profile={})
+    without = simulate(guide, skipped, ACTIVATED + timedelta(days=800))
+    released = {e.id: local(e.at) for e in without.events if e.kind == "release"}
+    assert released["andra-arsdagen"] == "2028-02-02 09:00"  # 716 days after the card
 
 
 @pytest.mark.parametrize(

@@ -64,6 +64,18 @@ from guide.api import (  # noqa: E402
     journey,
     login,
     needs,
+    profile,
 )
 
-ROUTE_MODULES = (activations, login, journey, checkins, needs, contact, cards, followup, editor)
+ROUTE_MODULES = (
+    activations,
+    login,
+    journey,
+    checkins,
+    profile,
+    needs,
+    contact,
+    cards,
+    followup,
+    editor,
+)

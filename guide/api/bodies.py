@@ -52,7 +52,9 @@ class ActivationBody(Body):
     code: ShortText = Field(examples=["DEM-7KQ4-M2XP-9ABZ"])
     email: ShortText = Field(json_schema_extra={"format": "email"})
     language: Literal["sv", "en"] = "sv"
-    profile: dict[str, Any] = Field(default_factory=dict, description="question id -> answer")
+    profile: dict[str, Any] = Field(
+        default_factory=dict, description="question id -> answer; a date is YYYY-MM-DD"
+    )
     consents: Consents = Field(default_factory=Consents)
 
     messages: ClassVar[dict[str, str]] = {
@@ -104,6 +106,17 @@ class CheckinAnswersBody(Body):
 
     messages: ClassVar[dict[str, str]] = {
         "answers": "answers är ett objekt med svar per fråga.",
+    }
+
+
+class ProfileBody(Body):
+    profile: dict[str, Any] = Field(
+        default_factory=dict,
+        description="question id -> answer; a date is YYYY-MM-DD (null or left out: no answer)",
+    )
+
+    messages: ClassVar[dict[str, str]] = {
+        "profile": "profile är ett objekt med svar per fråga.",
     }
 
 

@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from guide.content.model import (
+    ACTIVATION,
     Action,
     Checkin,
     Condition,
@@ -28,6 +29,7 @@ from guide.content.model import (
     Need,
     Option,
     Phase,
+    PhaseStart,
     Question,
     QuestionType,
     RaiseAlert,
@@ -102,14 +104,16 @@ GUIDE_FIELDS = {
     "checkins": False,
     "code_prefix": False,
 }
-PHASE_FIELDS = {"id": True, "title": True, "duration": False, "next": False}
-QUESTION_FIELDS = {"id": True, "type": True, "text": True, "options": False}
+PHASE_FIELDS = {"id": True, "title": True, "duration": False, "next": False, "at": False}
+PHASE_AT_FIELDS = {"after": True, "from": True}
+QUESTION_FIELDS = {"id": True, "type": True, "text": True, "options": False, "allow_future": False}
 OPTION_FIELDS = {"id": True, "text": True}
 CHECKIN_FIELDS = {
     "id": True,
     "title": False,
     "first": True,
     "after": False,
+    "from": False,
     "phase": False,
     "every": False,
     "questions": True,
@@ -362,6 +366,7 @@ class _GuideReader:
     def _phases(self, raw: Any, line: int) -> list[Phase]:
         phases: list[Phase] = []
         nexts: list[tuple[int, str]] = []
+        lines: dict[str, LineMap] = {}
         for item_line, item in self._list(raw, line, "'phases'"):
             if not isinstance(item, LineMap):
                 self.error(item_line, "each phase must be a mapping with id and title")
@@ -373,20 +378,53 @@ class _GuideReader:
                 continue
             duration = self._duration(item, "duration") if "duration" in item else None
             next_phase = str(item["next"]) if "next" in item else None
-            if ("duration" in item) != ("next" in item):
-                self.error(
-                    item.line,
-                    f"phase '{phase_id}' needs both 'duration' and 'next' to end by itself",
-                )
             if next_phase is not None:
                 nexts.append((item.line_of("next"), next_phase))
-            phases.append(Phase(phase_id, self._text(item, "title"), duration, next_phase))
+            at = self._phase_start(item, phase_id) if "at" in item else None
+            phase = Phase(phase_id, self._text(item, "title"), duration, next_phase, at)
+            phases.append(phase)
+            lines[phase_id] = item
         if not phases and raw is not None:
             self.error(line, "a guide needs at least one phase")
         for next_line, next_phase in nexts:
             if next_phase not in self.phase_ids:
                 self.error(next_line, f"'next' names unknown phase '{next_phase}'")
+        by_id = {phase.id: phase for phase in phases}
+        for phase in phases:
+            self._check_phase_end(phase, by_id, lines[phase.id])
         return phases
+
+    def _check_phase_end(self, phase: Phase, by_id: dict[str, Phase], item: LineMap) -> None:
+        """A phase ends by itself after its duration, or when the next one's `at` comes."""
+        following = by_id.get(phase.next) if phase.next is not None else None
+        if following is not None and following.at is not None:
+            if phase.duration is not None:
+                self.error(
+                    item.line_of("duration"),
+                    f"phase '{phase.id}' ends when phase '{following.id}' starts by its 'at'; "
+                    "leave out 'duration'",
+                )
+        elif ("duration" in item) != ("next" in item):
+            self.error(
+                item.line,
+                f"phase '{phase.id}' needs both 'duration' and 'next' to end by itself "
+                "(or a next phase that starts by itself with 'at')",
+            )
+
+    def _phase_start(self, item: LineMap, phase_id: str) -> PhaseStart | None:
+        raw = item["at"]
+        if not isinstance(raw, LineMap):
+            self.error(item.line_of("at"), "'at' must be like {after: 0d, from: a date question}")
+            return None
+        if not _check_fields(
+            raw, PHASE_AT_FIELDS, f"'at' of phase '{phase_id}'", self.path, self.problems
+        ):
+            return None
+        after = self._duration(raw, "after")
+        source = str(raw["from"])
+        if source != ACTIVATION:
+            self.references.dates.append((self.path, raw.line_of("from"), source))
+        return PhaseStart(after, source) if after is not None else None
 
     def _questions(self, raw: Any, where: str) -> list[Question]:
         line = raw.line if isinstance(raw, (LineMap, LineList)) else 1
@@ -409,7 +447,19 @@ class _GuideReader:
                 )
                 continue
             options = self._options(item, question_id, kind)
-            question = Question(question_id, kind, self._text(item, "text"), tuple(options))
+            allow_future = item.get("allow_future", False)
+            if "allow_future" in item and (
+                kind is not QuestionType.DATE or not isinstance(allow_future, bool)
+            ):
+                self.error(
+                    item.line_of("allow_future"),
+                    f"'allow_future' is true or false, and only for date questions "
+                    f"('{question_id}' is {kind.value})",
+                )
+                allow_future = False
+            question = Question(
+                question_id, kind, self._text(item, "text"), tuple(options), allow_future
+            )
             if question_id in self.questions:
                 self.error(item.line_of("id"), f"duplicate question id '{question_id}'")
                 continue
@@ -464,6 +514,19 @@ class _GuideReader:
                 self.error(
                     item.line, f"check-in '{checkin_id}' with after: phase_start needs 'phase'"
                 )
+            date_question = str(item["from"]) if "from" in item else None
+            if date_question == ACTIVATION:
+                date_question = None
+            elif date_question is not None:
+                if after == "phase_start":
+                    self.error(
+                        item.line_of("from"),
+                        f"check-in '{checkin_id}' counts from its phase's start or from "
+                        "a date, not both",
+                    )
+                else:
+                    after = "date"
+                self.references.dates.append((self.path, item.line_of("from"), date_question))
             if phase is not None:
                 self.references.targets.append((self.path, item.line_of("phase"), f"phase:{phase}"))
             first = self._duration(item, "first")
@@ -483,6 +546,7 @@ class _GuideReader:
                     after=after,  # type: ignore[arg-type]
                     phase=phase,
                     every=every,
+                    date_question=date_question,
                 )
             )
         return checkins
@@ -724,12 +788,14 @@ class _GuideReader:
             return None
         after = self._duration(raw, "after", path)
         anchor = str(raw.get("from", "phase"))
-        if anchor not in ("phase", "activation"):
-            self.error(raw.line_of("from"), "'from' must be phase or activation", path)
-            return None
+        date_question = None
+        if anchor not in ("phase", ACTIVATION):
+            # Any other word names a date question; check_references checks that it is one.
+            self.references.dates.append((path, raw.line_of("from"), anchor))
+            anchor, date_question = "date", anchor
         if after is None:
             return None
-        return ReleaseSpec(after=after, anchor=anchor)  # type: ignore[arg-type]
+        return ReleaseSpec(after=after, anchor=anchor, date_question=date_question)  # type: ignore[arg-type]
 
 
 def _when(raw: Any) -> When:

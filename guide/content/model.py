@@ -14,7 +14,8 @@ from types import MappingProxyType
 from typing import ClassVar, Literal
 
 # An answer as stored and compared: a choice or yes_no is its option id ("yes"/"no"
-# for yes_no), a scale is an int 1..5, a text is a str, a multi is a frozenset of ids.
+# for yes_no), a scale is an int 1..5, a text is a str, a multi is a frozenset of ids,
+# a date is its ISO form "YYYY-MM-DD" (a local calendar date).
 AnswerValue = str | int | frozenset[str]
 Answers = Mapping[str, AnswerValue]
 
@@ -87,6 +88,7 @@ class QuestionType(StrEnum):
     YES_NO = "yes_no"
     SCALE = "scale"
     TEXT = "text"
+    DATE = "date"  # a local calendar date, stored as "YYYY-MM-DD"
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,7 @@ class Question:
     type: QuestionType
     text: Text
     options: tuple[Option, ...] = ()
+    allow_future: bool = False  # a date question: whether a date after today may be given
 
     @property
     def option_ids(self) -> tuple[str, ...]:
@@ -198,20 +201,46 @@ class Rule:
     then: tuple[Action, ...]
 
 
+# The anchor a span counts from when it names no date question, and the one a date
+# anchor falls back to when the relative skipped the date (scheduler/anchors.py).
+ACTIVATION = "activation"
+
+
+@dataclass(frozen=True)
+class PhaseStart:
+    """When a phase starts by itself: `after` a date the relative gave (`at:` in guide.yaml).
+
+    `source` is the id of a `date` question, or "activation"; a skipped date counts
+    from activation.
+    """
+
+    after: Duration
+    source: str
+
+
 @dataclass(frozen=True)
 class Phase:
+    """A stage of the journey.
+
+    It ends by itself after `duration`, or, when the phase it leads to (`next`) has
+    an `at`, when that one starts.
+    """
+
     id: str
     title: Text
     duration: Duration | None = None
     next: str | None = None
+    at: PhaseStart | None = None
 
 
 @dataclass(frozen=True)
 class Checkin:
     """A recurring or one-off questionnaire.
 
-    `first` counts from activation, or from the start of `phase` when
-    `after == "phase_start"`; a phase-bound check-in opens only in its phase.
+    `first` counts from activation, from the start of `phase` when
+    `after == "phase_start"` (a phase-bound check-in opens only in its phase), or from
+    the answer to the date question `date_question` when `after == "date"` (activation
+    when the date was skipped).
     """
 
     id: str
@@ -219,18 +248,24 @@ class Checkin:
     first: Duration
     questions: tuple[Question, ...]
     rules: tuple[Rule, ...] = ()
-    after: Literal["activation", "phase_start"] = "activation"
+    after: Literal["activation", "phase_start", "date"] = "activation"
     phase: str | None = None
     every: Duration | None = None
+    date_question: str | None = None  # with after == "date"
 
 
 @dataclass(frozen=True)
 class ReleaseSpec:
-    """When a module falls due: `after` its anchor, or only when a rule releases it."""
+    """When a module falls due: `after` its anchor, or only when a rule releases it.
+
+    The anchor is the start of the phase, activation, or (`anchor == "date"`) the
+    relative's answer to the date question `date_question`, activation when skipped.
+    """
 
     after: Duration | None
-    anchor: Literal["phase", "activation"] = "phase"
+    anchor: Literal["phase", "activation", "date"] = "phase"
     on_demand: bool = False
+    date_question: str | None = None  # with anchor == "date"
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,8 @@ class References:
     targets: list[tuple[str, int, str]] = field(default_factory=list)
     # (path, line, the raw condition, "rule" or "module")
     conditions: list[tuple[str, int, LineMap | Any, str]] = field(default_factory=list)
+    # (path, line, question id) of each `from:` that anchors a schedule on a date answer
+    dates: list[tuple[str, int, str]] = field(default_factory=list)
 
 
 def answer_id(value: Any) -> str:
@@ -69,8 +71,31 @@ def check_references(
             error(line, f"mute names '{target}', which is neither a module nor a phase", path)
     for path, line, raw, _ in references.conditions:
         check_condition(raw, line, path, questions, error)
+    for path, line, question_id in references.dates:
+        check_date_anchor(question_id, line, path, questions, error)
     check_phase_loops(phases, guide_path, error)
     return released_by
+
+
+def check_date_anchor(
+    question_id: str, line: int, path: str, questions: Mapping[str, Question], error: Report
+) -> None:
+    """Check that a `from:` names a date question (or is one of the fixed anchors)."""
+    question = questions.get(question_id)
+    if question is None:
+        error(
+            line,
+            f"'from: {question_id}' names no date question of this guide "
+            "(use phase, activation or the id of a question of type date)",
+            path,
+        )
+    elif question.type is not QuestionType.DATE:
+        error(
+            line,
+            f"'from: {question_id}' names a {question.type.value} question; "
+            "a schedule can count only from a question of type date",
+            path,
+        )
 
 
 def check_condition(
@@ -89,6 +114,14 @@ def check_condition(
         if question.type is QuestionType.TEXT:
             error(
                 field_line, f"a condition cannot test the free-text question '{question_id}'", path
+            )
+            continue
+        if question.type is QuestionType.DATE:
+            error(
+                field_line,
+                f"a condition cannot test the date question '{question_id}'; "
+                "anchor a schedule on it with 'from' instead",
+                path,
             )
             continue
         if isinstance(expected, LineMap):

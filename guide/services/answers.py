@@ -2,13 +2,45 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any
 
 from guide.content.model import SCALE_RANGE, Question, QuestionType
 from guide.errors import GuideError
 
 MAX_TEXT = 2000
+EARLIEST_DATE = date(1900, 1, 1)
+
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("januari", "jan"),
+            ("februari", "feb"),
+            ("mars", "mar"),
+            ("april", "apr"),
+            ("maj",),
+            ("juni", "jun"),
+            ("juli", "jul"),
+            ("augusti", "aug"),
+            ("september", "sep", "sept"),
+            ("oktober", "okt"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+# 2026-02-03, 2026-2-3, 2026/02/03, 20260203
+_YEAR_FIRST_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
+_YEAR_FIRST_SEPARATED = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
+# 3/2 2026, 3/2-2026, 3/2/2026, 3.2.2026
+_DAY_FIRST = re.compile(r"(\d{1,2})[/.](\d{1,2})(?:[ ./-]+)(\d{4})")
+# 3 februari 2026, den 3 feb. 2026
+_DAY_MONTH_NAME = re.compile(r"(?:den\s+)?(\d{1,2})\s*([a-zåäö]+)\.?\s+(\d{4})")
 
 
 class AnswerError(GuideError):
@@ -38,12 +70,64 @@ class AnswerError(GuideError):
     def choice(cls, question: str) -> AnswerError:
         return cls("answer_invalid", "Välj ett av alternativen som visas.", field=question)
 
+    @classmethod
+    def date(cls, question: str) -> AnswerError:
+        return cls(
+            "answer_invalid",
+            "Skriv datumet som år-månad-dag, till exempel 2026-02-03, eller som 3 februari 2026.",
+            field=question,
+        )
 
-def clean_answers(questions: Iterable[Question], raw: Mapping[str, Any]) -> dict[str, Any]:
+    @classmethod
+    def date_in_future(cls, question: str) -> AnswerError:
+        return cls(
+            "answer_invalid",
+            "Datumet ligger efter i dag. Skriv dagens datum eller ett tidigare datum.",
+            field=question,
+        )
+
+    @classmethod
+    def date_too_early(cls, question: str) -> AnswerError:
+        return cls("answer_invalid", "Skriv ett datum efter år 1900.", field=question)
+
+
+def parse_date(raw: str) -> date | None:
+    """Read a date as people in Sweden write it; None if it is not one.
+
+    Year first (2026-02-03, 2026-2-3, 2026/02/03, 20260203), day first with the month
+    as a number (3/2 2026, 3/2-2026, 3.2.2026) or by name (3 februari 2026, 3 feb. 2026).
+    """
+    text = " ".join(raw.strip().lower().split())
+    match = _YEAR_FIRST_SEPARATED.fullmatch(text) or _YEAR_FIRST_COMPACT.fullmatch(text)
+    if match:
+        year, month, day = (int(part) for part in match.groups())
+        return _date_or_none(year, month, day)
+    match = _DAY_FIRST.fullmatch(text)
+    if match:
+        day, month, year = (int(part) for part in match.groups())
+        return _date_or_none(year, month, day)
+    match = _DAY_MONTH_NAME.fullmatch(text)
+    if match and match.group(2) in MONTHS:
+        return _date_or_none(int(match.group(3)), MONTHS[match.group(2)], int(match.group(1)))
+    return None
+
+
+def _date_or_none(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def clean_answers(
+    questions: Iterable[Question], raw: Mapping[str, Any], *, today: date
+) -> dict[str, Any]:
     """Return the answers in stored form; empty answers are skipped, wrong ones raise.
 
     Stored form: choice and yes_no as the option id ("yes"/"no"), scale as an int,
-    text as a stripped string, multi as a sorted list of option ids.
+    text as a stripped string, multi as a sorted list of option ids, a date as
+    "YYYY-MM-DD". `today` is the relative's local date: a date after it is refused
+    unless the question allows the future.
     """
     by_id = {q.id: q for q in questions}
     unknown = set(raw) - set(by_id)
@@ -52,16 +136,18 @@ def clean_answers(questions: Iterable[Question], raw: Mapping[str, Any]) -> dict
         raise AnswerError.unknown_question(name)
     cleaned: dict[str, Any] = {}
     for question_id, value in raw.items():
-        answer = _clean_one(by_id[question_id], value)
+        answer = _clean_one(by_id[question_id], value, today)
         if answer is not None:
             cleaned[question_id] = answer
     return cleaned
 
 
-def _clean_one(question: Question, value: Any) -> Any:
+def _clean_one(question: Question, value: Any, today: date) -> Any:
     if value is None or value == "" or value == []:
         return None
     kind = question.type
+    if kind is QuestionType.DATE:
+        return _clean_date(question, value, today)
     if kind is QuestionType.TEXT:
         text = str(value).strip()
         if len(text) > MAX_TEXT:
@@ -92,3 +178,18 @@ def _clean_one(question: Question, value: Any) -> Any:
     if str(value) not in options:
         raise AnswerError.choice(question.id)
     return str(value)
+
+
+def _clean_date(question: Question, value: Any, today: date) -> str | None:
+    if not isinstance(value, str):
+        raise AnswerError.date(question.id)
+    if not value.strip():
+        return None
+    day = parse_date(value)
+    if day is None:
+        raise AnswerError.date(question.id)
+    if day > today and not question.allow_future:
+        raise AnswerError.date_in_future(question.id)
+    if day < EARLIEST_DATE:
+        raise AnswerError.date_too_early(question.id)
+    return day.isoformat()

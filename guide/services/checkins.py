@@ -184,7 +184,9 @@ def answer_checkin(
     checkin = checkin_of(guide, instance)
     check_open(instance)
     try:
-        answers = clean_answers(checkin.questions, raw_answers)
+        answers = clean_answers(
+            checkin.questions, raw_answers, today=state_of(enrolment).local_date(now)
+        )
     except AnswerError as error:
         raise CheckinError.invalid(error) from None
 

@@ -150,7 +150,7 @@ def redeem_card(
             "email_invalid", "Skriv en e-postadress som ser ut som namn@exempel.se.", field="email"
         ) from None
     try:
-        profile = clean_answers(guide.profile, request.profile)
+        profile = clean_answers(guide.profile, request.profile, today=today)
     except AnswerError as error:
         raise RedemptionError(
             "profile_invalid", error.message, field=f"profile-{error.field}"

@@ -20,6 +20,7 @@ from guide.services.checkins import (
     checkin_outcome,
 )
 from guide.services.followup import urgent_mail
+from guide.services.journey import state_of
 from guide.services.library import current_library
 from guide.services.reading import enrolment_of
 from guide.web.errors import back_to
@@ -66,6 +67,7 @@ def answer(enrolment_id: int, instance_id: int) -> ResponseReturnValue:
             language=g.relative.language,
             values=values,
             errors=errors,
+            today=state_of(enrolment).local_date(utcnow()).isoformat(),
             crisis_text=crisis_text_for(guide),
         ),
         400 if errors else 200,

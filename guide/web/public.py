@@ -94,7 +94,7 @@ def activate_questions() -> ResponseReturnValue:
         else:
             answers = answers_from_form(guide.profile, request.form)
             with errors.collect(prefix="q-"):
-                answers = clean_answers(guide.profile, answers)
+                answers = clean_answers(guide.profile, answers, today=local_today(utcnow()))
         if not errors:
             session["activation"] = {**pending, "profile": answers}
             return redirect(url_for("public.activate_consent"))
@@ -106,6 +106,7 @@ def activate_questions() -> ResponseReturnValue:
             language=language,
             answers=answers,
             errors=errors,
+            today=local_today(utcnow()).isoformat(),
         ),
         status,
     )

@@ -178,7 +178,7 @@ def test_warns_about_hard_to_read_text_above_lix_50(content_copy: Path) -> None:
             "type: scale",
             "type: slider",
             31,
-            "question 'ork' has unknown type 'slider' (use one of choice, multi, yes_no, scale, text)",
+            "question 'ork' has unknown type 'slider' (use one of choice, multi, yes_no, scale, text, date)",
         ),
         (
             "first: 3d",
@@ -190,7 +190,8 @@ def test_warns_about_hard_to_read_text_above_lix_50(content_copy: Path) -> None:
             "    duration: 14d\n",
             "",
             8,
-            "phase 'start' needs both 'duration' and 'next' to end by itself",
+            "phase 'start' needs both 'duration' and 'next' to end by itself "
+            "(or a next phase that starts by itself with 'at')",
         ),
         (
             "{set_phase: sedan}",
