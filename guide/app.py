@@ -24,6 +24,7 @@ from guide.web import (
     cards,
     checkins,
     contact,
+    editor,
     followup,
     helpers,
     inbox,
@@ -46,7 +47,7 @@ MODELS = models
 
 PAGES = (
     *(public, journey, checkins, profile, needs, contact, settings, staff, cards, followup),
-    *(mail_problems, audit, inbox, admin, local_facts, stats, language),
+    *(mail_problems, audit, inbox, admin, local_facts, stats, language, editor),
 )
 
 

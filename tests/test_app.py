@@ -85,6 +85,7 @@ def test_serve_demo_migrates_and_prints_how_to_log_in(app: Flask) -> None:
     text = "\n".join(lines)
     assert "Lots listens on http://127.0.0.1:5057" in text
     assert "personal@demo.lots.se" in text and "redaktor@demo.lots.se" in text
+    assert "granskare@demo.lots.se" in text  # a second editor, for four-eyes review
     assert db.session.scalar(select(StaffUser).where(StaffUser.email == "admin@demo.lots.se"))
     # Running it again (a restart) neither fails nor duplicates the demo.
     assert list(prepare_service(app, "127.0.0.1", 5057, demo=True))

@@ -24,11 +24,18 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from guide.extensions import db
 from guide.mail.delivery import UNRENDERABLE
-from guide.models import CheckinInstance, OutboxMessage, StaffRole, StaffUser
+from guide.models import (
+    CheckinInstance,
+    EditorDraft,
+    ModuleVersion,
+    OutboxMessage,
+    StaffRole,
+    StaffUser,
+)
 from guide.models.base import utcnow
 from guide.services.accounts import create_staff, issue_api_token
 from guide.services.followup import raise_alert
@@ -64,6 +71,9 @@ class Access:
 
 
 TOKEN = {"token": "x" * 43}
+EDITORS = frozenset({EDITOR, ADMIN})  # a system admin has every role
+DRAFT = {"draft_id": "draft"}
+MODULE = {"guide_id": "stod", "module_id": "valkommen"}
 ACCESS: dict[str, Access] = {
     # Public pages and the relative's way in.
     "public.index": Access(ANYONE),
@@ -182,6 +192,28 @@ ACCESS: dict[str, Access] = {
     "api.withdraw_my_consent": Access(frozenset({RELATIVE}), values={"purpose": "statistics"}),
     "api.alert_no_answer": Access(CARD_WORKERS, ids={"alert_id": "alert"}),
     "api.alert_take": Access(CARD_WORKERS, ids={"alert_id": "alert"}),
+    # The editors' workspace (issue 11): content is shared, so any editor reaches any draft.
+    "api.editor_modules": Access(EDITORS),
+    "api.create_draft": Access(EDITORS),
+    "api.show_draft": Access(EDITORS, ids=DRAFT, all_tenants=EDITORS),
+    # Only the author sends a draft for review: another editor's draft answers 403.
+    "api.submit_for_review": Access(frozenset({EDITOR}), ids=DRAFT),
+    "api.review": Access(EDITORS, ids=DRAFT, all_tenants=EDITORS),
+    "api.publish": Access(EDITORS, ids=DRAFT, all_tenants=EDITORS),
+    "api.module_versions": Access(EDITORS, values=MODULE),
+    "api.module_diff": Access(EDITORS, values=MODULE),
+    "api.simulate_journey": Access(EDITORS),
+    "editor.home": Access(EDITORS),
+    "editor.new": Access(EDITORS),
+    "editor.edit": Access(EDITORS, values=MODULE),
+    "editor.draft": Access(EDITORS, ids=DRAFT, all_tenants=EDITORS),
+    "editor.submit": Access(frozenset({EDITOR}), ids=DRAFT),
+    "editor.review": Access(EDITORS, ids=DRAFT, all_tenants=EDITORS),
+    "editor.publish": Access(EDITORS, ids=DRAFT, all_tenants=EDITORS),
+    "editor.versions": Access(EDITORS, values=MODULE),
+    "editor.compare": Access(EDITORS, values=MODULE),
+    "editor.restore": Access(EDITORS, ids={"version_id": "version"}, all_tenants=EDITORS),
+    "editor.simulate": Access(EDITORS),
 }
 
 
@@ -272,6 +304,17 @@ def world(app: Flask) -> World:
         db.session, "redaktor@kommunen.se", StaffRole.EDITOR, tenant_a.organisation, None, PASSWORD
     )
     admin = create_staff(db.session, "system@lots.se", StaffRole.ADMIN, None, None, PASSWORD)
+    other_editor = create_staff(
+        db.session, "annan@redaktion.se", StaffRole.EDITOR, tenant_b.organisation, None, PASSWORD
+    )
+    for rows, author in ((own, editor), (foreign, other_editor)):
+        draft = EditorDraft(guide_id="stod", module_id="valkommen", language="sv", author=author)
+        draft.source, draft.problems, draft.comment = "", [], ""
+        db.session.add(draft)
+        db.session.flush()
+        rows["draft"] = draft.id
+        # Module versions are the whole library's, not a tenant's.
+        rows["version"] = db.session.scalars(select(ModuleVersion.id)).first() or 0
     db.session.commit()
     staff = {STAFF: tenant_a.staff, ORG_ADMIN: tenant_a.admin, EDITOR: editor, ADMIN: admin}
     return World(own, foreign, staff, relative_a)

@@ -17,8 +17,9 @@ from schemathesis import GenerationMode
 from schemathesis.checks import positive_data_acceptance
 
 from guide.extensions import db
+from guide.models import StaffRole
 from guide.models.base import utcnow
-from guide.services.accounts import issue_api_token
+from guide.services.accounts import create_staff, issue_api_token
 from tests.factories import enrol, issue_cards, make_tenant
 
 # Modest on purpose: CI runs this on both databases, and well under a minute each.
@@ -32,6 +33,13 @@ def tokens(app: Flask) -> dict[str, str]:
     issued = {
         "relative": issue_api_token(db.session, utcnow(), relative_id=relative.id),
         "staff": issue_api_token(db.session, utcnow(), staff=tenant.admin),
+        "editor": issue_api_token(
+            db.session,
+            utcnow(),
+            staff=create_staff(
+                db.session, "redaktor@lots.se", StaffRole.EDITOR, tenant.organisation, None, None
+            ),
+        ),
     }
     db.session.commit()
     return issued
@@ -51,6 +59,8 @@ def test_every_operation_answers_as_documented(
         if (operation.path, operation.method.upper()) == ("/auth/token", "DELETE"):
             continue  # revoking the token would leave the rest of the run without one
         who = "relative" if operation.path.startswith("/me/") else "staff"
+        if operation.path.startswith("/editor/"):
+            who = "editor"
 
         if not fuzz(operation, mode, {"Authorization": f"Bearer {tokens[who]}"}, calls):
             nothing_to_break += 1

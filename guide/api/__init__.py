@@ -59,6 +59,7 @@ from guide.api import (  # noqa: E402
     cards,
     checkins,
     contact,
+    editor,
     followup,
     journey,
     local_facts,
@@ -72,6 +73,6 @@ from guide.api import (  # noqa: E402
 
 ROUTE_MODULES = (
     *(activations, login, journey, checkins, profile, needs, contact, cards, followup),
-    *(privacy, settings),
+    *(privacy, settings, editor),
 )
 ADMIN_ROUTE_MODULES = (local_facts, stats)

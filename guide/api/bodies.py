@@ -153,6 +153,50 @@ class AlertNoteBody(Body):
     messages: ClassVar[dict[str, str]] = {"note": "note är en text på högst 2000 tecken."}
 
 
+class DraftBody(Body):
+    guide: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    module: Annotated[StrictStr, Field(min_length=1, max_length=100)]
+    source: Annotated[StrictStr, Field(max_length=60000)] = Field(
+        "", description="the module file's whole text: front matter and Markdown body"
+    )
+    base_version: Id | None = Field(
+        description="the live version the text was written against; null for a new module"
+    )
+    language: Annotated[StrictStr, Field(max_length=8)] | None = Field(
+        None, description="a translation's language; default: the guide's first"
+    )
+    retire: StrictBool = Field(False, description="retire the module (source is ignored)")
+
+    messages: ClassVar[dict[str, str]] = {
+        "source": "source är modulfilens hela text, högst 60000 tecken.",
+        "base_version": "base_version är id:t för versionen du utgick från, eller null.",
+    }
+
+
+class ReviewBody(Body):
+    decision: Literal["approve", "reject"]
+    comment: Text = ""
+
+    messages: ClassVar[dict[str, str]] = {"decision": "decision är approve eller reject."}
+
+
+class SimulateBody(Body):
+    guide: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    profile: dict[str, Any] = Field(default_factory=dict, description="question id -> answer")
+    answers: dict[str, list[dict[str, Any] | None]] = Field(
+        default_factory=dict,
+        description="check-in id -> the answers given at each of its occurrences, in turn",
+    )
+    days: Annotated[StrictInt, Field(ge=1, le=730)] = 365
+    start_phase: Annotated[StrictStr, Field(max_length=64)] | None = None
+    include_drafts: StrictBool = False
+
+    messages: ClassVar[dict[str, str]] = {
+        "days": "days är ett heltal mellan 1 och 730.",
+        "answers": "answers är ett objekt: kontrollfråga -> lista med svar per tillfälle.",
+    }
+
+
 # -- reading a body -----------------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""`guide content check|sync`: validate the content folder and publish its versions."""
+"""`guide content check|sync|export`: validate the content folder, publish its versions, write back."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from guide.config import DEFAULT_CONTENT_DIR
 from guide.content.checker import check_content
 from guide.content.loader import ContentError, load_library
 from guide.extensions import db
-from guide.services.versions import sync_module_versions
+from guide.services.versions import export_published, sync_module_versions
 
 
 @click.group(cls=CommandGroup)
@@ -53,3 +53,15 @@ def content_sync(directory: Path | None) -> None:
     for name in report.created:
         click.echo(f"new version: {name}")
     click.echo(f"{len(report.created)} new version(s), {report.unchanged} unchanged")
+
+
+@content.command("export")
+@click.argument("directory", type=click.Path(path_type=Path))
+@with_appcontext
+def content_export(directory: Path) -> None:
+    """Write the published state (with what editors published) back in the content format."""
+
+    written = export_published(db.session, Path(current_app.config["GUIDE_CONTENT_DIR"]), directory)
+    for name in written:
+        click.echo(f"written: {name}")
+    click.echo(f"{len(written)} module(s) from the editors, content in {directory}")

@@ -39,6 +39,8 @@ DEMO_ACCOUNTS = (
     ("personal.psykiatri@demo.lots.se", StaffRole.STAFF, "psykiatri"),
     ("admin@demo.lots.se", StaffRole.ORG_ADMIN, None),
     ("redaktor@demo.lots.se", StaffRole.EDITOR, None),
+    # A second editor: a draft is approved by another editor than its author.
+    ("granskare@demo.lots.se", StaffRole.EDITOR, None),
     ("systemadmin@demo.lots.se", StaffRole.ADMIN, None),
 )
 
@@ -89,6 +91,20 @@ def create_demo(app: Flask) -> Iterator[str]:
                     accounts[StaffRole.ORG_ADMIN],
                 )
         session.commit()
+    for email, role, unit_slug in DEMO_ACCOUNTS:
+        # Each account once, also in a demo folder from before an account was added.
+        if session.scalar(select(StaffUser).where(StaffUser.email == email)) is not None:
+            continue
+        in_org = role in (StaffRole.STAFF, StaffRole.ORG_ADMIN)
+        create_staff(
+            session,
+            email,
+            role,
+            organisation=organisation if in_org else None,
+            unit=get_unit(session, organisation, unit_slug) if unit_slug else None,
+            password=DEMO_PASSWORD,
+        )
+    session.commit()
     yield ""
     yield from _demo_cards(app, organisation)
     yield ""

@@ -12,7 +12,7 @@ from waitress import serve as waitress_serve
 
 from guide.cli.demo import create_demo
 from guide.extensions import db
-from guide.services.library import current_library
+from guide.services.library import folder_library
 from guide.services.versions import sync_module_versions
 from scheduler.runner import interval_of, start_in_background
 
@@ -20,7 +20,7 @@ from scheduler.runner import interval_of, start_in_background
 def prepare_service(app: Flask, host: str, port: int, demo: bool) -> Iterator[str]:
     """Bring the database up to date and say where the service listens."""
     upgrade()
-    sync_module_versions(db.session, current_library())
+    synced = sync_module_versions(db.session, folder_library(), keep_published=True)
     db.session.commit()
     address = f"http://{host}:{port}"
     if host in ("0.0.0.0", "::"):
@@ -29,6 +29,12 @@ def prepare_service(app: Flask, host: str, port: int, demo: bool) -> Iterator[st
         app.config["GUIDE_BASE_URL"] = address
     yield f"Lots listens on {address}"
     yield f"Database: {app.config['SQLALCHEMY_DATABASE_URI']}"
+    if synced.kept_published:
+        yield (
+            "Kept what editors published in the browser (newer than the files): "
+            + ", ".join(synced.kept_published)
+            + ". Run guide content export to write it back."
+        )
     if demo:
         app.config["GUIDE_DEMO"] = True
         yield from create_demo(app)

@@ -17,7 +17,11 @@ LIX_WARNING = 50
 
 def check_content(content_dir: Path | str, lix_limit: float = LIX_WARNING) -> list[Problem]:
     """Return every problem in a content folder, errors and warnings, sorted by place."""
-    result = read_library(content_dir)
+    return check_loaded(read_library(content_dir), lix_limit)
+
+
+def check_loaded(result: LoadResult, lix_limit: float = LIX_WARNING) -> list[Problem]:
+    """Return every problem of an already read content folder, errors and warnings."""
     problems = list(result.problems)
     for guide in result.library.guides.values():
         for module in guide.modules:

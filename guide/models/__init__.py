@@ -3,6 +3,7 @@
 from guide.models.accounts import ApiToken, Organisation, StaffRole, StaffUser, Unit
 from guide.models.cards import Card, CardBatch, CardStatus
 from guide.models.content import LocalFactValue, ModuleVersion
+from guide.models.editor import DraftState, EditorDraft, ModulePublication
 from guide.models.followup import (
     Alert,
     AlertNote,
@@ -41,12 +42,15 @@ __all__ = [
     "Consent",
     "ConsentPurpose",
     "ContactPerson",
+    "DraftState",
+    "EditorDraft",
     "Enrolment",
     "Event",
     "FollowupCall",
     "LocalFactValue",
     "LoginLinkRequest",
     "LoginToken",
+    "ModulePublication",
     "ModuleVersion",
     "NeedTick",
     "Organisation",

@@ -234,6 +234,7 @@ class ModulePage:
     released: Release | None
     needs: list[tuple[str, str]]
     updated: bool
+    showing_current: bool = False  # an updated module shown in its new text, on request
     language: str = ""  # the language the title and body are in (a fallback, or the one asked)
 
 
@@ -244,22 +245,29 @@ def module_page(
     module_id: str,
     now: datetime,
     link_for: Any = None,
+    current: bool = False,
 ) -> ModulePage:
     """Return a module as this relative may read it; opening a released module marks it read.
 
-    A released module shows exactly the version that was released. A module of a phase
-    already reached shows its current text (the library). Anything else is a 404.
+    A released module shows exactly the version that was released; with `current`, an
+    updated one shows its new text instead. A module of a phase already reached shows
+    its current text (the library). Anything else is a 404.
     """
     guide = library.guide(enrolment.guide_id)
     language = enrolment.relative.language
     release = next((r for r in enrolment.releases if r.module_id == module_id), None)
     values = local_values(session, enrolment.organisation_id, enrolment.unit_id)
+    showing_current = False
     if release is not None:
         text = version_text(release.version, language)
         if release.read_at is None:
             release.read_at = now
-        current = guide.module(module_id) if guide.has_module(module_id) else None
-        updated = current is not None and current.content_hash != release.version.content_hash
+        live = guide.module(module_id) if guide.has_module(module_id) else None
+        updated = live is not None and live.content_hash != release.version.content_hash
+        if updated and current and live is not None:
+            mt = live.text(language)
+            text = {"title": mt.title, "summary": mt.summary, "body": mt.body}
+            showing_current = True
     else:
         reached = {visit.phase for visit in enrolment.phase_visits}
         if not guide.has_module(module_id):
@@ -301,5 +309,6 @@ def module_page(
         release,
         module_needs,
         updated,
+        showing_current,
         language=getattr(text["title"], "language", ""),
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, render_template
+from flask import Blueprint, g, render_template, request
 from flask.typing import ResponseReturnValue
 
 from guide.extensions import db
@@ -35,7 +35,14 @@ def index() -> ResponseReturnValue:
 def module(enrolment_id: int, module_id: str) -> ResponseReturnValue:
     enrolment = enrolment_of(db.session, g.relative, enrolment_id)
     library = current_library()
-    page = module_page(db.session, library, enrolment, module_id, utcnow())
+    page = module_page(
+        db.session,
+        library,
+        enrolment,
+        module_id,
+        utcnow(),
+        current=request.args.get("text") == "ny",
+    )
     db.session.commit()  # opening a released module marks it read
     guide = library.guide(enrolment.guide_id)
     return render_template(

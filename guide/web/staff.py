@@ -23,7 +23,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
 from guide.extensions import db, limiter
-from guide.models import StaffUser
+from guide.models import StaffRole, StaffUser
 from guide.models.base import utcnow
 from guide.rate_limits import failed
 from guide.security import same_origin_path
@@ -135,9 +135,15 @@ def login() -> ResponseReturnValue:
                 return render_template("staff/login.html", error=error), 403
             log_in_staff(staff, utcnow())
             db.session.commit()
-            # The system admin has no cards: their landing page is the administration.
-            landing = url_for("admin.index" if staff.role == "admin" else "cards.index")
-            target = same_origin_path(request.args.get("next"), landing, prefix="/personal/")
+            # The system admin has no cards: their landing page is the administration;
+            # editors work in the editors' workspace.
+            if staff.role == StaffRole.EDITOR:
+                home, prefix = url_for("editor.home"), url_for("editor.home")
+            elif staff.role == StaffRole.ADMIN:
+                home, prefix = url_for("admin.index"), "/personal/"
+            else:
+                home, prefix = url_for("cards.index"), "/personal/"
+            target = same_origin_path(request.args.get("next"), home, prefix=prefix)
             response = redirect(target)
             _remember_device(response, email)
             return response
