@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, Select, and_, extract, func, select
 from sqlalchemy.orm import aliased
 
 from guide.content.model import Library
-from guide.errors import GuideError
+from guide.errors import N_, GuideError
 from guide.models import (
     Alert,
     Card,
@@ -349,9 +349,9 @@ def _cards(session: DbSession, scope: Scope, period: Period, units: Sequence[Uni
     activated_series = _series(activated, keys, period)
     return _flow_table(
         "cards",
-        "Kort som delats ut under perioden",
+        N_("Kort som delats ut under perioden"),
         [u.name for u in shown_units],
-        ["Utdelade", "Av dem aktiverade"],
+        [N_("Utdelade"), N_("Av dem aktiverade")],
         [[issued_series[k], activated_series[k]] for k in keys],
         row_totals=False,
         column_totals=True,
@@ -403,11 +403,11 @@ def _phases(session: DbSession, scope: Scope, period: Period, library: Library) 
     numbers = suppress_table(cells or [[0]], row_totals=False, column_totals=True)
     return Table(
         "phases",
-        "Aktiva inskrivningar per guide och fas vid periodens slut",
+        N_("Aktiva inskrivningar per guide och fas vid periodens slut"),
         tuple(labels or ["–"]),
-        ("Inskrivningar",),
+        (N_("Inskrivningar"),),
         numbers,
-        ("Bara anhöriga som samtyckt till statistik räknas.",),
+        (N_("Bara anhöriga som samtyckt till statistik räknas."),),
     )
 
 
@@ -436,13 +436,13 @@ def _modules(session: DbSession, scope: Scope, period: Period, library: Library)
     opened_series = _series(opened, keys, period)
     return _flow_table(
         "modules",
-        "Avsnitt som skickats ut och öppnats",
+        N_("Avsnitt som skickats ut och öppnats"),
         [library.guides[k].title.get("sv") for k in keys],
-        ["Utskickade", "Öppnade"],
+        [N_("Utskickade"), N_("Öppnade")],
         [[released_series[k], opened_series[k]] for k in keys],
         row_totals=False,
         column_totals=True,
-        notes=("Öppnade räknas bara för anhöriga som samtyckt till statistik.",),
+        notes=(N_("Öppnade räknas bara för anhöriga som samtyckt till statistik."),),
     )
 
 
@@ -467,11 +467,11 @@ def _ork(session: DbSession, scope: Scope, period: Period) -> Table:
     numbers = suppress_table(cells, row_totals=True, column_totals=True)
     return Table(
         "ork",
-        "Svar på frågan om ork, per månad (1 = ingen ork, 5 = god ork)",
+        N_("Svar på frågan om ork, per månad (1 = ingen ork, 5 = god ork)"),
         tuple(f"{y}-{m:02d}" for y, m in months),
         tuple(str(v) for v in ORK_VALUES),
         numbers,
-        ("Bara anhöriga som samtyckt till statistik räknas.",),
+        (N_("Bara anhöriga som samtyckt till statistik räknas."),),
     )
 
 
@@ -508,13 +508,13 @@ def _needs(session: DbSession, scope: Scope, period: Period, library: Library) -
         labels.append(f"{title}: {text}")
     return _flow_table(
         "needs",
-        "Behov som anhöriga kryssat i efter ett avsnitt",
+        N_("Behov som anhöriga kryssat i efter ett avsnitt"),
         labels,
-        ["Antal"],
+        [N_("Antal")],
         [[series[k]] for k in keys],
         row_totals=False,
         column_totals=True,
-        notes=("Bara anhöriga som samtyckt till statistik räknas.",),
+        notes=(N_("Bara anhöriga som samtyckt till statistik räknas."),),
     )
 
 
@@ -536,20 +536,20 @@ def _alerts(session: DbSession, scope: Scope, period: Period) -> Table:
     )
     series = _series(rows, ALERT_SOURCES, period)
     names = {
-        "rule": "Signal från en kontrollfråga",
-        "crisis": "Brådskande signal",
-        "contact_request": "Önskemål om kontakt",
-        "followup": "Uppföljningssamtal enligt guiden",
+        "rule": N_("Signal från en kontrollfråga"),
+        "crisis": N_("Brådskande signal"),
+        "contact_request": N_("Önskemål om kontakt"),
+        "followup": N_("Uppföljningssamtal enligt guiden"),
     }
     return _flow_table(
         "alerts",
-        "Ärenden i uppföljningskön",
+        N_("Ärenden i uppföljningskön"),
         [names[s] for s in ALERT_SOURCES],
-        ["Ärenden"],
+        [N_("Ärenden")],
         [[series[s]] for s in ALERT_SOURCES],
         row_totals=False,
         column_totals=True,
-        notes=("Bara anhöriga som samtyckt till statistik räknas.",),
+        notes=(N_("Bara anhöriga som samtyckt till statistik räknas."),),
     )
 
 
@@ -582,32 +582,39 @@ def _contact_targets(
         within[unit_id][slot] += contacted is not None and contacted <= target
     table = _flow_table(
         "contact_targets",
-        "Kontakt inom målet",
+        N_("Kontakt inom målet"),
         [names[u] for u in shown],
-        ["Ärenden vars mål har nåtts", "Kontakt inom målet"],
+        [N_("Ärenden vars mål har nåtts"), N_("Kontakt inom målet")],
         [[decided[u], within[u]] for u in shown],
         row_totals=False,
         column_totals=True,
     )
     shares: dict[str, int | None] = {}
     medians: dict[str, float | None] = {}
-    notes = ["Bara anhöriga som samtyckt till statistik räknas."]
+    notes = [N_("Bara anhöriga som samtyckt till statistik räknas.")]
     for (label, cells, _total), unit_id in zip(table.rows(), shown, strict=False):
         rate = share(cells[1], cells[0])
         shares[label] = round(rate * 100) if rate is not None else None
         hours = median_of([max(w, 0.0) for w in waits[unit_id]])
         medians[label] = round(hours, 1) if hours is not None else None
-        notes.append(
-            f"{label}: "
-            + (f"{shares[label]} % inom målet" if rate is not None else "andel visas inte")
-            + ", "
-            + (
-                f"median {medians[label]} timmar till första kontakt"
-                if hours is not None
-                else "mediantid visas inte"
+        if rate is not None and hours is not None:
+            note = N_(
+                "%(unit)s: %(share)s %% inom målet, median %(hours)s timmar till första kontakt.",
+                unit=label,
+                share=shares[label],
+                hours=medians[label],
             )
-            + " (visas bara över minst fem ärenden)."
-        )
+        elif rate is not None:
+            note = N_(
+                "%(unit)s: %(share)s %% inom målet; mediantiden visas bara över minst fem ärenden.",
+                unit=label,
+                share=shares[label],
+            )
+        else:
+            note = N_(
+                "%(unit)s: andel och mediantid visas bara över minst fem ärenden.", unit=label
+            )
+        notes.append(note)
     return Table(
         table.id,
         table.title,
@@ -656,22 +663,22 @@ def compute_statistics(
     before_alerts = _alerts(session, scope, previous)
     headlines = (
         Headline(
-            "Utdelade kort",
+            N_("Utdelade kort"),
             cards.numbers.column_totals[0],
             before_cards.numbers.column_totals[0],
         ),
         Headline(
-            "Aktiverade kort",
+            N_("Aktiverade kort"),
             cards.numbers.column_totals[1],
             before_cards.numbers.column_totals[1],
         ),
         Headline(
-            "Utskickade avsnitt",
+            N_("Utskickade avsnitt"),
             modules.numbers.column_totals[0],
             before_modules.numbers.column_totals[0],
         ),
         Headline(
-            "Ärenden i uppföljningskön",
+            N_("Ärenden i uppföljningskön"),
             alerts.numbers.column_totals[0],
             before_alerts.numbers.column_totals[0],
         ),

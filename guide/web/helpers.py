@@ -7,10 +7,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Flask, g, request
-from flask_babel import format_date, format_datetime, get_locale, ngettext
+from flask_babel import format_date, format_datetime, get_locale, gettext, ngettext
 from markupsafe import Markup, escape
 
 from guide.content.model import Guide
+from guide.errors import say
 
 
 def current_locale() -> str:
@@ -103,7 +104,13 @@ def init_app(app: Flask) -> None:
     app.context_processor(_template_globals)
     # Globals, not context: the form macros imported from _forms.html use them too.
     app.jinja_env.globals.update(lang_of=lang_of, in_lang=in_lang)
+    app.add_template_filter(_say, "say")
     app.add_template_filter(localtime, "localtime")
     app.add_template_filter(localdate, "localdate")
     app.add_template_filter(waited, "waited")
     app.add_template_filter(phone_links, "phone_links")
+
+
+def _say(text: str) -> str:
+    """A service's `N_` sentence in the page's language; any other text as it is."""
+    return say(text, gettext)
