@@ -47,6 +47,10 @@ def answer(rng: random.Random, question: Question) -> Any:
     if question.type is QuestionType.MULTI:
         options = list(question.option_ids)
         return sorted(rng.sample(options, rng.randint(0, len(options))))
+    if question.type is QuestionType.DATE:
+        # Before every activation of the population (at most 120 days back): a date is
+        # never in the future when it is given; anchors still fall inside the year.
+        return (date(2026, 10, 26) - timedelta(days=rng.randint(121, 480))).isoformat()
     return rng.choice(question.option_ids)
 
 

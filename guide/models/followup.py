@@ -114,3 +114,8 @@ class ContactPerson(Model):
     set_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
 
     staff: Mapped[StaffUser] = relationship(foreign_keys=[staff_user_id])
+    # What they chose to show (read-only: profiles are written by themselves).
+    profile: Mapped[StaffProfile | None] = relationship(
+        primaryjoin="ContactPerson.staff_user_id == foreign(StaffProfile.staff_user_id)",
+        viewonly=True,
+    )

@@ -15,7 +15,7 @@ from guide.models.content import ModuleVersion
 from guide.models.relatives import Relative
 
 if TYPE_CHECKING:
-    from guide.models.followup import FollowupCall
+    from guide.models.followup import Alert, ContactPerson, FollowupCall
 
 
 class Enrolment(Model):
@@ -72,6 +72,22 @@ class Enrolment(Model):
     # The guide's follow-up calls handled for this enrolment (each at most once).
     followup_calls: Mapped[list[FollowupCall]] = relationship(
         order_by="FollowupCall.id", cascade="all, delete-orphan"
+    )
+    # Read-only: "Din kontaktperson" on the relative's pages loads with the enrolment.
+    contact_person: Mapped[ContactPerson | None] = relationship(viewonly=True)
+    # Read-only: the check-ins waiting for an answer, newest first (Min guide lists them).
+    open_checkins: Mapped[list[CheckinInstance]] = relationship(
+        primaryjoin="and_(CheckinInstance.enrolment_id == Enrolment.id,"
+        " CheckinInstance.answered_at.is_(None), CheckinInstance.expired_at.is_(None))",
+        order_by="CheckinInstance.opened_at.desc(), CheckinInstance.id.desc()",
+        viewonly=True,
+    )
+    # Read-only: the relative's requests to be contacted that staff have not answered yet.
+    pending_contact_requests: Mapped[list[Alert]] = relationship(
+        primaryjoin="and_(Alert.enrolment_id == Enrolment.id,"
+        " Alert.source == 'contact_request', Alert.status == 'open')",
+        order_by="Alert.created_at",
+        viewonly=True,
     )
 
     @property

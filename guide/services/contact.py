@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-
-from sqlalchemy import select
 
 from guide.models import (
     Alert,
@@ -109,17 +108,10 @@ def _clean_email(raw: str) -> str | None:
         raise FollowupError.email_invalid() from None
 
 
-def pending_contact_requests(session: DbSession, relative: Relative) -> list[Alert]:
-    """Return the relative's requests to be contacted that staff have not yet answered."""
-    return list(
-        session.scalars(
-            select(Alert)
-            .join(Enrolment, Enrolment.id == Alert.enrolment_id)
-            .where(
-                Enrolment.relative_id == relative.id,
-                Alert.source == "contact_request",
-                Alert.status == "open",
-            )
-            .order_by(Alert.created_at)
-        )
-    )
+def pending_contact_requests(enrolments: Iterable[Enrolment]) -> list[Alert]:
+    """Return the requests to be contacted that staff have not yet answered, oldest first.
+
+    Read from the enrolments as `reading.journey_summaries` loaded them: no query.
+    """
+    pending = [alert for e in enrolments for alert in e.pending_contact_requests]
+    return sorted(pending, key=lambda alert: alert.created_at)

@@ -164,9 +164,10 @@ def shown_contact(session: DbSession, enrolment: Enrolment) -> ShownContact:
     filled in a name; else the unit's contact.
     """
     relative = enrolment.relative
-    staff = contact_person_of(session, enrolment)
+    named = enrolment.contact_person  # loaded with the enrolment by the relative's pages
+    staff = named.staff if named is not None else None
     if staff is not None and staff.active and relative.consent(ConsentPurpose.CONTACT):
-        profile = session.get(StaffProfile, staff.id)
+        profile = named.profile if named is not None else None
         if profile is not None and profile.display_name:
             return ShownContact(profile.display_name, profile.role, profile.reach, True)
     unit = enrolment.unit

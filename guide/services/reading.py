@@ -16,6 +16,7 @@ from guide.content.render import render_markdown
 from guide.errors import N_
 from guide.models import (
     CheckinInstance,
+    ContactPerson,
     Enrolment,
     FollowupCall,
     ModuleVersion,
@@ -100,11 +101,12 @@ def version_text(version: ModuleVersion, language: str) -> dict[str, Any]:
 def journey_summaries(
     session: DbSession, library: Library, relative: Relative, now: datetime
 ) -> list[JourneySummary]:
-    """Return the relative's view of every enrolment, newest first, in three statements.
+    """Return the relative's view of every enrolment, newest first, in two statements.
 
-    The enrolments with their phase visits, their releases with the released versions,
-    and their open check-ins: however long the journeys are. The next module's date is
-    the one the last plan stored; no planner runs for a page.
+    The enrolments with their phase visits, unit, follow-up calls, contact person, open
+    check-ins, pending contact requests and the relative's consents in one; their releases with the released
+    versions in the other: however long the journeys are. The next module's date is the
+    one the last plan stored; no planner runs for a page.
     """
     enrolments = list(
         session.scalars(
@@ -113,15 +115,18 @@ def journey_summaries(
             .order_by(Enrolment.activated_at.desc(), Enrolment.id.desc())
             .options(
                 joinedload(Enrolment.phase_visits),
+                joinedload(Enrolment.unit),
+                joinedload(Enrolment.followup_calls),
+                joinedload(Enrolment.contact_person).joinedload(ContactPerson.staff),
+                joinedload(Enrolment.contact_person).joinedload(ContactPerson.profile),
+                joinedload(Enrolment.open_checkins),
+                joinedload(Enrolment.pending_contact_requests),
+                joinedload(Enrolment.relative).joinedload(Relative.consents),
                 selectinload(Enrolment.releases).joinedload(Release.version),
             )
         ).unique()
     )
-    opened: dict[int, list[CheckinInstance]] = {e.id: [] for e in enrolments}
-    if enrolments:
-        for instance in session.scalars(_open_checkins(list(opened))):
-            opened[instance.enrolment_id].append(instance)
-    return [journey_summary(session, library, e, now, opened[e.id]) for e in enrolments]
+    return [journey_summary(session, library, e, now, list(e.open_checkins)) for e in enrolments]
 
 
 def _open_checkins(enrolment_ids: list[int]) -> Any:

@@ -160,6 +160,8 @@ NOT_STATE = frozenset(
         "next_due_at",
         "next_module_at",
         "notified_phase",
+        "retention_warned_at",  # the retention pass's, not the journey's
+        "retention_kept_at",
     }
 )
 ENROLMENT_COLUMNS = tuple(column.name for column in Enrolment.__table__.columns)

@@ -25,7 +25,7 @@ def index() -> ResponseReturnValue:
     return render_template(
         "relative/journey.html",
         summaries=summaries,
-        contact_requests=pending_contact_requests(db.session, g.relative),
+        contact_requests=pending_contact_requests(s.enrolment for s in summaries),
         crisis_text=crisis.get(g.relative.language) if crisis else None,
     )
 
