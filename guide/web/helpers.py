@@ -11,7 +11,7 @@ from flask_babel import format_date, format_datetime, get_locale, gettext, ngett
 from markupsafe import Markup, escape
 
 from guide.content.model import Guide
-from guide.errors import say
+from guide.errors import Sentence, say
 
 
 def current_locale() -> str:
@@ -105,6 +105,7 @@ def init_app(app: Flask) -> None:
     # Globals, not context: the form macros imported from _forms.html use them too.
     app.jinja_env.globals.update(lang_of=lang_of, in_lang=in_lang)
     app.add_template_filter(_say, "say")
+    app.jinja_env.globals.update(swedish_data=_swedish_data)
     app.add_template_filter(localtime, "localtime")
     app.add_template_filter(localdate, "localdate")
     app.add_template_filter(waited, "waited")
@@ -114,3 +115,11 @@ def init_app(app: Flask) -> None:
 def _say(text: str) -> str:
     """A service's `N_` sentence in the page's language; any other text as it is."""
     return say(text, gettext)
+
+
+def _swedish_data(text: str) -> Markup:
+    """` lang="sv"` for text that comes from Swedish data (a guide's, a unit's name) on a
+    page in another language; nothing for an `N_` sentence, which is translated."""
+    if isinstance(text, Sentence) or current_locale() == "sv":
+        return Markup("")
+    return Markup(' lang="sv"')
