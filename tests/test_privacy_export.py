@@ -118,3 +118,40 @@ def test_the_download_button_gives_the_same_document(app: Flask, client: FlaskCl
         "/api/v1/me/export", headers=relative_token(case.relative)
     )
     assert json.loads(download.get_data(as_text=True)) == api.json
+
+
+def test_the_export_names_follow_up_calls_and_the_named_contact_person(
+    app: Flask, client: FlaskClient
+) -> None:
+    from datetime import timedelta
+
+    from guide.extensions import db
+    from guide.models import ContactPerson, FollowupCall, StaffProfile
+    from tests.conftest import at
+    from tests.factories import enrol, issue_cards, make_tenant
+
+    tenant = make_tenant()
+    (card,) = issue_cards(tenant.unit, 1, "kontroll", now=at("2026-05-04 10:00"))
+    enrolment = enrol(card, "kalle@example.se", now=at("2026-05-05 10:00"))
+    due = at("2026-05-08 09:00")
+    db.session.add(
+        FollowupCall(
+            enrolment_id=enrolment.id,
+            followup_id="ring-efter-nagra-dagar",
+            due_at=due,
+            target_at=due + timedelta(days=7),
+            outcome="offered",
+        )
+    )
+    db.session.add(ContactPerson(enrolment_id=enrolment.id, staff_user_id=tenant.staff.id))
+    db.session.add(
+        StaffProfile(staff_user_id=tenant.staff.id, display_name="Karin", role="", reach="")
+    )
+    db.session.commit()
+    exported = client.get("/api/v1/me/export", headers=relative_token(enrolment.relative))
+    assert exported.status_code == 200
+    (entry,) = exported.get_json()["enrolments"]
+    assert [c["followup"] for c in entry["followup_calls"]] == ["ring-efter-nagra-dagar"]
+    assert entry["followup_calls"][0]["outcome"] == "offered"
+    assert entry["contact_person"] == "Karin"
+    assert undocumented(exported.get_json(), EXPORT_SCHEMA) == []

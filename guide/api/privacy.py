@@ -187,6 +187,25 @@ EXPORT_SCHEMA = _object(
                         ),
                         "contact requests and alerts about the relative",
                     ),
+                    "followup_calls": _list(
+                        _object(
+                            {
+                                "followup": {"type": "string", "description": "the call's id"},
+                                "outcome": {
+                                    "type": "string",
+                                    "description": "case, offered, accepted, declined or missed",
+                                },
+                                "due_at": _time("when the call fell due"),
+                                "target_at": _time("when staff were to have called"),
+                                "created_at": _time("when it was handled"),
+                            }
+                        ),
+                        "follow-up calls the guide scheduled for the relative",
+                    ),
+                    "contact_person": {
+                        **_TEXT_OR_NULL,
+                        "description": "the named staff member the relative may turn to",
+                    },
                     "events": _list(
                         _object(
                             {

@@ -382,6 +382,18 @@ def _export_enrolment(session: DbSession, enrolment: Enrolment) -> dict[str, Any
             {"module": n.module_id, "need": n.need_id, "ticked_at": _iso(n.ticked_at)}
             for n in needs
         ],
+        "followup_calls": [
+            {
+                "followup": call.followup_id,
+                "outcome": call.outcome,
+                "due_at": _iso(call.due_at),
+                "target_at": _iso(call.target_at),
+                "created_at": _iso(call.created_at),
+            }
+            for call in enrolment.followup_calls
+        ],
+        # The named contact as staff chose to be shown (their profile's name), if any.
+        "contact_person": _contact_name(enrolment),
         "alerts": [
             {
                 "created_at": _iso(a.created_at),
@@ -405,3 +417,11 @@ def _export_enrolment(session: DbSession, enrolment: Enrolment) -> dict[str, Any
 def _title(texts: dict[str, Any]) -> str:
     text: dict[str, Any] = texts.get("sv") or next(iter(texts.values()), {})
     return str(text.get("title", ""))
+
+
+def _contact_name(enrolment: Enrolment) -> str | None:
+    named = enrolment.contact_person
+    if named is None:
+        return None
+    profile = named.profile
+    return profile.display_name if profile is not None and profile.display_name else None
