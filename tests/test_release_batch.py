@@ -30,7 +30,13 @@ from guide.content.indexed import indexed
 from guide.content.loader import load_library
 from guide.content.model import Guide, Library
 from guide.services import release_batch
-from guide.services.release_batch import CompiledLibrary, _Claimed, handles, state_from
+from guide.services.release_batch import (
+    CompiledLibrary,
+    _Claimed,
+    handles,
+    state_from,
+    writer_plan,
+)
 from scheduler.planner import DueCheckin, Plan, plan
 from tests.conftest import POSTGRES_URL
 from tests.population import Spec, random_specs
@@ -108,6 +114,32 @@ def test_memoised_planning_decides_what_direct_planning_decides(
         assert state == direct_state
         assert decided == plan(library.guide(spec.guide_id), direct_state, now)
     assert len(compiled.plans) <= distinct
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), distinct=st.integers(1, 30), hours=st.integers(0, 2000))
+def test_memoised_batch_decisions_match_direct_ones_follow_up_calls_included(
+    seed: int, distinct: int, hours: int
+) -> None:
+    """The writer's plan (follow-up calls counted in) through the memo and directly."""
+    library = shipped_library()
+    now = NOW + timedelta(hours=hours)
+    pool = random_specs(seed, library, now, distinct)
+    rng = random.Random(seed)
+    compiled = CompiledLibrary(library)
+    for number in range(3 * distinct):
+        spec = rng.choice(pool)
+        claimed = claimed_of(spec, number)
+        guide = library.guide(spec.guide_id)
+        handled = [f.id for f in guide.followups if rng.random() < 0.3]
+        claimed.calls = frozenset(handled)
+        state, decided = compiled.batch_decision(claimed, now)
+        direct_state = state_from(claimed)
+        direct = writer_plan(
+            indexed(guide), direct_state, plan(guide, direct_state, now), claimed.calls, now
+        )
+        assert state == direct_state
+        assert decided == direct
 
 
 def test_the_test_rows_hold_every_column_the_state_can_depend_on() -> None:

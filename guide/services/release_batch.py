@@ -74,12 +74,17 @@ class CompiledLibrary:
     versions: dict[tuple[str, str, str], int] = field(default_factory=dict)
     loaded: set[str] = field(default_factory=set)  # guides whose versions are read
     plans: dict[tuple[Any, ...], tuple[EnrolmentState, Plan]] = field(default_factory=dict)
+    batch_plans: dict[tuple[Any, ...], tuple[EnrolmentState, Plan | None]] = field(
+        default_factory=dict
+    )
     json_texts: dict[str, Any] = field(default_factory=dict)
     memoise: bool = True
 
-    def decision(self, claimed: _Claimed, now: datetime) -> tuple[EnrolmentState, Plan]:
+    def decision(
+        self, claimed: _Claimed, now: datetime, key: tuple[Any, ...] | None = None
+    ) -> tuple[EnrolmentState, Plan]:
         """Return the state and plan of a claimed enrolment at `now` (remembered)."""
-        key = memo_key(claimed, now)
+        key = memo_key(claimed, now) if key is None else key
         known = self.plans.get(key) if self.memoise else None
         if known is not None:
             return known
@@ -90,6 +95,29 @@ class CompiledLibrary:
                 self.plans.clear()
             self.plans[key] = (state, decided)
         return state, decided
+
+    def batch_decision(
+        self, claimed: _Claimed, now: datetime
+    ) -> tuple[EnrolmentState, Plan | None]:
+        """Return the state and the plan this writer carries out, None if it cannot.
+
+        Remembered like `decision`, with the follow-up calls already handled in the key:
+        they are all the follow-up step reads beyond the state.
+        """
+        key = memo_key(claimed, now)
+        remembered = self.batch_plans.get((key, claimed.calls)) if self.memoise else None
+        if remembered is not None:
+            return remembered
+        state, decided = self.decision(claimed, now, key)
+        outcome = (
+            state,
+            writer_plan(self.guide(claimed.row.guide_id), state, decided, claimed.calls, now),
+        )
+        if self.memoise:
+            if len(self.batch_plans) >= MEMO_SIZE:
+                self.batch_plans.clear()
+            self.batch_plans[(key, claimed.calls)] = outcome
+        return outcome
 
     def _json(self, raw: str) -> Any:
         if raw not in self.json_texts:
@@ -196,21 +224,19 @@ def claim_batch(
         cast(e[name], Text).label(name) if name in JSON_COLUMNS else e[name]
         for name in ENROLMENT_COLUMNS
     ]
-    rows = list(
-        session.execute(
-            select(
-                *columns,
-                r.email.label("relative_email"),
-                r.deleted_at.label("relative_deleted_at"),
-                r.email_paused_at.label("relative_email_paused_at"),
-            )
-            .select_from(Enrolment.__table__.join(Relative.__table__, e.relative_id == r.id))
-            .where(due(now))
-            .order_by(e.next_due_at, e.id)
-            .limit(size)
-            .with_for_update(skip_locked=True, of=Enrolment.__table__)
+    rows = session.execute(
+        select(
+            *columns,
+            r.email.label("relative_email"),
+            r.deleted_at.label("relative_deleted_at"),
+            r.email_paused_at.label("relative_email_paused_at"),
         )
-    )
+        .select_from(Enrolment.__table__.join(Relative.__table__, e.relative_id == r.id))
+        .where(due(now))
+        .order_by(e.next_due_at, e.id)
+        .limit(size)
+        .with_for_update(skip_locked=True, of=Enrolment.__table__)
+    ).all()  # one fetch: iterating a result fetches a row at a time
     if not rows:
         return []
     ids = [row.id for row in rows]
@@ -221,19 +247,19 @@ def claim_batch(
             " WHERE enrolment_id = ANY(:ids) ORDER BY enrolment_id, started_at, id"
         ),
         {"ids": ids},
-    ):
+    ).all():
         visits[enrolment_id].append((phase, started_at))
     released: dict[int, set[str]] = defaultdict(set)
     for enrolment_id, module_id in session.execute(
         text("SELECT enrolment_id, module_id FROM release WHERE enrolment_id = ANY(:ids)"),
         {"ids": ids},
-    ):
+    ).all():
         released[enrolment_id].add(module_id)
     calls: dict[int, set[str]] = defaultdict(set)
     for enrolment_id, followup_id in session.execute(
         text("SELECT enrolment_id, followup_id FROM followup_call WHERE enrolment_id = ANY(:ids)"),
         {"ids": ids},
-    ):
+    ).all():
         calls[enrolment_id].add(followup_id)
     return [
         _Claimed(row, visits[row.id], released[row.id], frozenset(calls[row.id])) for row in rows
@@ -287,14 +313,14 @@ def advance_batch(
     mine: list[_Claimed] = []
     for item in claimed:
         try:
-            item.state, item.decided = compiled.decision(item, now)
+            item.state, item.decided = compiled.batch_decision(item, now)
         except Exception:
             result.unplanned.append(item.row.id)
             continue
-        if handles(item.decided) and _calls_wait(compiled.guide(item.row.guide_id), item, now):
-            mine.append(item)
-        else:
+        if item.decided is None:
             result.fallback.append(item.row.id)
+        else:
+            mine.append(item)
     if not mine:
         return result
     writer = _Writer(session, compiled, now)
@@ -306,23 +332,25 @@ def advance_batch(
     return result
 
 
-def _calls_wait(guide: IndexedGuide, item: _Claimed, now: datetime) -> bool:
-    """Return whether none of `item`'s follow-up calls is due; count the next one's moment.
+def writer_plan(
+    guide: IndexedGuide, state: EnrolmentState, decided: Plan, calls: frozenset[str], now: datetime
+) -> Plan | None:
+    """Return `decided` as the set-based writer carries it out, or None if it cannot.
 
-    A due call becomes a case through the per-enrolment path (`raise_due_followups`),
-    so its enrolment is left to it. Otherwise the enrolment must be looked at again
-    when its next call falls due, as `advance_enrolment` records it.
+    It cannot when the plan has an effect it does not know (`handles`), or when one of
+    the guide's follow-up calls is due: a due call becomes a case through the
+    per-enrolment path (`raise_due_followups`). Otherwise the enrolment must be looked
+    at again when its next call falls due, as `advance_enrolment` records it.
     """
+    if not handles(decided):
+        return None
     if not guide.followups:
-        return True
-    state, decided = item.state, item.decided
-    assert state is not None and decided is not None
-    if plan_followups(guide, state, item.calls, now).due:
-        return False
-    after = plan_followups(guide, apply_plan(state, decided, now), item.calls, now)
+        return decided
+    if plan_followups(guide, state, calls, now).due:
+        return None
+    after = plan_followups(guide, apply_plan(state, decided, now), calls, now)
     upcoming = after.due[0].due_at if after.due else after.next_at
-    item.decided = replace(decided, next_due_at=earliest(decided.next_due_at, upcoming))
-    return True
+    return replace(decided, next_due_at=earliest(decided.next_due_at, upcoming))
 
 
 def may_be_notified(row: Any) -> bool:
@@ -340,18 +368,23 @@ def pg_array(values: Iterable[Any]) -> str:
     One text parameter per column instead of a list: psycopg escapes each element of a
     list with a regular expression, which cost more than the statement it sends.
     """
-    parts = []
-    for value in values:
-        if value is None:
-            parts.append("NULL")
-        elif isinstance(value, bool):
-            parts.append("t" if value else "f")
-        elif isinstance(value, int):
-            parts.append(str(value))
-        else:
-            raw = value.isoformat() if isinstance(value, (datetime, date)) else str(value)
-            parts.append('"' + raw.replace("\\", "\\\\").replace('"', '\\"') + '"')
-    return "{" + ",".join(parts) + "}"
+    return "{" + ",".join(map(_array_element, values)) + "}"
+
+
+def _array_element(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    kind = type(value)
+    if kind is int:
+        return str(value)
+    if kind is bool:
+        return "t" if value else "f"
+    if kind is datetime or kind is date:
+        return value.isoformat()  # digits, '-', ':', '.', '+' and 'T': nothing to quote
+    raw = str(value)
+    if "\\" in raw or '"' in raw:
+        raw = raw.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + raw + '"'
 
 
 class _Writer:
