@@ -35,7 +35,9 @@ def content_dir(tmp_path: Path) -> Path:
     return target
 
 
-def publish(app: Flask, content_dir: Path, module: str, old: str, new: str) -> None:
+def publish(
+    app: Flask, content_dir: Path, module: str, old: str, new: str, commit: bool = True
+) -> None:
     tenant = make_tenant()
     anna, bo = (
         create_staff(
@@ -59,7 +61,8 @@ def publish(app: Flask, content_dir: Path, module: str, old: str, new: str) -> N
     submit_draft(db.session, draft, anna, utcnow())
     review_draft(db.session, draft, bo, "approve", "", utcnow())
     publish_draft(db.session, workspace, draft, bo, utcnow())
-    db.session.commit()
+    if commit:
+        db.session.commit()
 
 
 def counts() -> tuple[int, int]:

@@ -38,7 +38,7 @@ from guide.models import (
 from guide.models.base import DbSession
 from guide.models.editor import OPEN_STATES
 from guide.services.journey import published_version
-from guide.services.library import latest_publications
+from guide.services.library import latest_publications, library_changed
 
 
 class DraftError(GuideError):
@@ -407,6 +407,7 @@ def publish_draft(
     draft.published_version_id = version.id if version else None
     draft.updated_at = now
     session.flush()
+    library_changed()
     return version
 
 

@@ -3,7 +3,8 @@
 The folder is read once at start. Editors publish in the browser; each publication
 keeps the module's files, so every process (web workers, scheduler) rebuilds the
 guides concerned when it sees a publication newer than the one it applied. The check
-is one `max(id)` query.
+is one `max(id)` query, made once per database transaction: a request, or a batch of
+mail rendered together, asks once however often it reads the library.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 from pathlib import Path
 from types import MappingProxyType
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import func, select
 
 from guide.content.loader import load_library
@@ -36,11 +37,21 @@ def init_library(app: Flask) -> None:
 def current_library() -> Library:
     """Return the live library: the folder with every publication up to now applied."""
     app = current_app
-    mark = db.session.scalar(select(func.max(ModulePublication.id)))
-    if mark != app.extensions["guide_library_mark"]:
-        refresh_library(db.session)
+    session = db.session()  # the request's Session itself: the scoped proxy hides transactions
+    checked = session.get_transaction()
+    if checked is None or g.get("library_checked_in") is not checked:
+        mark = session.scalar(select(func.max(ModulePublication.id)))
+        if mark != app.extensions["guide_library_mark"]:
+            refresh_library(session)
+        g.library_checked_in = session.get_transaction()
     library: Library = app.extensions["guide_library"]
     return library
+
+
+def library_changed() -> None:
+    """Say that this transaction published: the next `current_library` looks again."""
+    if has_app_context():
+        g.pop("library_checked_in", None)
 
 
 def folder_library() -> Library:

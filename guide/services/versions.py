@@ -13,7 +13,7 @@ from guide.content.workspace import module_files, write_overrides
 from guide.errors import GuideError
 from guide.models import ModulePublication, ModuleVersion
 from guide.models.base import DbSession
-from guide.services.library import latest_publications, live_overrides
+from guide.services.library import latest_publications, library_changed, live_overrides
 
 
 @dataclass(frozen=True)
@@ -120,6 +120,7 @@ def sync_module_versions(
                     )
                 )
                 created.append(f"{guide.id}/{module.id}")
+                library_changed()
                 continue
             if key in existing:
                 unchanged += 1
