@@ -15,7 +15,16 @@ from guide.api import errors as api_errors
 from guide.cli import register_commands
 from guide.config import PACKAGE_ROOT, config_from_environment
 from guide.errors import GuideError
-from guide.extensions import babel, csrf, db, limiter, mail, migrate, select_locale
+from guide.extensions import (
+    babel,
+    csrf,
+    db,
+    install_template_gettext,
+    limiter,
+    mail,
+    migrate,
+    select_locale,
+)
 from guide.mail import background as background_mail
 from guide.services.library import init_library
 from guide.web import (
@@ -72,6 +81,7 @@ def create_app() -> Flask:
     mail.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    install_template_gettext(app)
     limiter.init_app(app)
     init_library(app)
     security.init_app(app)

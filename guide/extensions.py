@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from flask import g, has_request_context, request
-from flask_babel import Babel
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from flask import Flask, g, has_request_context, request
+from flask_babel import Babel, get_translations
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_mail import Mail
@@ -57,3 +62,37 @@ def select_locale() -> str:
     if chosen in LANGUAGES:
         return str(chosen)
     return request.accept_languages.best_match(LANGUAGES) or "sv"
+
+
+# Translations looked up once for a whole rendering (see `pinned_translations`).
+_pinned: ContextVar[Any] = ContextVar("pinned_translations", default=None)
+
+
+def _translations() -> Any:
+    pinned = _pinned.get()
+    return get_translations() if pinned is None else pinned
+
+
+def install_template_gettext(app: Flask) -> None:
+    """Let templates translate as Flask-Babel's do, through pinned translations if any.
+
+    Flask-Babel looks the locale's translations up anew for every string a template
+    translates; a mail says about fourteen.
+    """
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+    )
+
+
+@contextmanager
+def pinned_translations() -> Iterator[None]:
+    """Translate everything rendered inside with the translations of the locale now in force."""
+    token = _pinned.set(get_translations())
+    try:
+        yield
+    finally:
+        _pinned.reset(token)

@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import selectinload
 
 from guide.content.model import Library
-from guide.mail.delivery import Delivery, deliver_due, retry_unrenderable_after_release
+from guide.mail.delivery import Delivery, deliver_batches, retry_unrenderable_after_release
 from guide.models import Enrolment
 from guide.models.base import DbSession
 from guide.services.followup_calls import raise_due_followups
@@ -319,14 +319,6 @@ def deliver_outbox(
     """
     worker = worker or worker_name()
     report = DeliveryReport(requeued=retry_unrenderable_after_release(session, now))
-    claimed = 0
-    while claimed < limit:
-        size = min(batch_size, limit - claimed)
-        delivery: Delivery = deliver_due(session, now, size, worker)
-        if delivery.claimed == 0:
-            break
-        claimed += delivery.claimed
+    for delivery in deliver_batches(session, now, limit, batch_size, worker):
         report.add(delivery)
-        if delivery.claimed < size:
-            break
     return report

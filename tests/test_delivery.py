@@ -179,6 +179,45 @@ def test_a_temporary_refusal_retries_with_growing_back_off(smtp_app: Flask, sink
     assert relative is not None and relative.email_paused_at is None
 
 
+def test_batches_sent_while_the_next_renders_send_each_mail_once_and_record_every_failure(
+    smtp_app: Flask, sink: SmtpSink
+) -> None:
+    """deliver_outbox renders batch n+1 while batch n is on its way (a thread of its own)."""
+    enrolled(count=11)
+    refusals = {"anhorig2@example.se": "550 5.1.1 No such user"}
+    refusals |= {f"anhorig{n}@example.se": "451 4.3.0 Try again later" for n in (4, 8)}
+    sink.refuse_rcpt = refusals.get
+    report = deliver_outbox(db.session, ACTIVATED, batch_size=3)
+
+    assert (report.batches, report.sent, report.retrying, report.failed) == (4, 8, 2, 1)
+    assert sink.connections == 4
+    assert sorted(sink.message_ids().values()) == [1] * 8
+    by_address = {m.recipient: m for m in db.session.scalars(select(OutboxMessage))}
+    assert by_address["anhorig2@example.se"].status == "failed"
+    assert {by_address[f"anhorig{n}@example.se"].status for n in (4, 8)} == {"pending"}
+    assert all(
+        m.status == "sent" and m.attempts == 1
+        for address, m in by_address.items()
+        if address not in refusals
+    )
+    paused = db.session.scalar(select(Relative).where(Relative.email == "anhorig2@example.se"))
+    assert paused is not None and paused.email_paused_at == ACTIVATED
+
+
+def test_a_connection_lost_in_one_batch_leaves_its_rest_and_the_next_batches_go(
+    smtp_app: Flask, sink: SmtpSink
+) -> None:
+    enrolled(count=6)
+    sink.refuse_rcpt = {"anhorig1@example.se": "421 4.3.2 Service shutting down"}.get
+    report = deliver_outbox(db.session, ACTIVATED, batch_size=3)
+
+    # The first batch: one sent, the second refused with 421, the third never tried.
+    assert (report.sent, report.retrying) == (4, 2)
+    assert sorted(sink.message_ids().values()) == [1] * 4
+    waiting = [m for m in db.session.scalars(select(OutboxMessage)) if m.status == "pending"]
+    assert all(m.next_attempt_at == ACTIVATED + timedelta(minutes=1) for m in waiting)
+
+
 def test_back_off_doubles_up_to_six_hours() -> None:
     assert [retry_delay(n) for n in (1, 2, 3, 9, 10, 30)] == [
         timedelta(minutes=1),

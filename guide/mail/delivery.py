@@ -13,11 +13,15 @@ import logging
 import socket
 import uuid
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from flask import current_app
-from sqlalchemy import Engine, Update, text, update
+from flask import Flask, current_app
+from sqlalchemy import Connection, Engine, Update, case, text, update
 
 from guide.mail.content import deferring_login_tokens, prefetch
 from guide.mail.mime import Composer
@@ -85,6 +89,77 @@ def deliver_due(
     return _send_claimed(session, messages, now)
 
 
+def deliver_batches(
+    session: DbSession, now: datetime, limit: int, batch_size: int, worker: str
+) -> Iterator[Delivery]:
+    """Deliver up to `limit` due messages, `batch_size` a batch; yield what each batch did.
+
+    While one batch is on its way to the mail server (a thread that only talks SMTP
+    and marks what the server took, on a connection of its own), the next is claimed
+    and rendered here: most of a mail's time is spent waiting for the server's
+    replies. The batches go out one after another over one connection each, as
+    `deliver_due` sends them; a failure is recorded here once its batch is over.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    capture = app.config["GUIDE_CAPTURE_MAIL"]
+    claimed = 0
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="smtp") as sender:
+        on_its_way: tuple[Future[Sending], Counter[str], int] | None = None
+        while claimed < limit:
+            size = min(batch_size, limit - claimed)
+            messages = claim_due(session, now, size, worker)
+            claimed += len(messages)
+            outgoing, outcomes = (
+                _render_claimed(session, messages, now) if messages else ([], Counter())
+            )
+            if on_its_way is not None:
+                yield _delivered(session, *on_its_way, now)
+                on_its_way = None
+            if not messages:
+                break
+            if capture or not outgoing:
+                outcomes.update(_capture(session, outgoing, now) if outgoing else Counter())
+                yield _delivery(len(messages), outcomes)
+            else:
+                future = sender.submit(
+                    _in_context, app, _send_over_smtp, _engine(session), outgoing, now
+                )
+                on_its_way = (future, outcomes, len(messages))
+            if len(messages) < size:
+                break
+        if on_its_way is not None:
+            yield _delivered(session, *on_its_way, now)
+
+
+def _in_context(app: Flask, send: Callable[..., Sending], *args: Any) -> Sending:
+    with app.app_context():
+        return send(*args)
+
+
+def _delivered(
+    session: DbSession, future: Future[Sending], outcomes: Counter[str], claimed: int, now: datetime
+) -> Delivery:
+    """Wait for a batch on its way; record its failures; return what it did."""
+    outcomes.update(_record_failures(session, future.result(), now))
+    return _delivery(claimed, outcomes)
+
+
+def _delivery(claimed: int, outcomes: Counter[str]) -> Delivery:
+    return Delivery(
+        claimed=claimed,
+        sent=outcomes["sent"],
+        retrying=outcomes["pending"],
+        failed=outcomes["failed"],
+        unrenderable=outcomes[UNRENDERABLE],
+    )
+
+
+def _engine(session: DbSession) -> Engine:
+    engine = session.get_bind()
+    assert isinstance(engine, Engine), "the app binds its session to an engine"
+    return engine
+
+
 def send_now(session: DbSession, message: OutboxMessage, now: datetime | None = None) -> bool:
     """Send one message at once; when it fails, the delivery pass retries it later."""
     now = now or utcnow()
@@ -102,6 +177,24 @@ def send_now(session: DbSession, message: OutboxMessage, now: datetime | None = 
 
 
 def _send_claimed(session: DbSession, messages: list[OutboxMessage], now: datetime) -> Delivery:
+    outgoing, outcomes = _render_claimed(session, messages, now)
+    if outgoing:
+        if current_app.config["GUIDE_CAPTURE_MAIL"]:
+            outcomes.update(_capture(session, outgoing, now))
+        else:
+            sending = _send_over_smtp(_engine(session), outgoing, now)
+            outcomes.update(_record_failures(session, sending, now))
+    return _delivery(len(messages), outcomes)
+
+
+def _render_claimed(
+    session: DbSession, messages: list[OutboxMessage], now: datetime
+) -> tuple[list[Outgoing], Counter[str]]:
+    """Render the claimed messages; commit the login tokens their links need.
+
+    A message that cannot be rendered is set aside (and counted); the rest come back
+    ready to send.
+    """
     outcomes: Counter[str] = Counter()
     loaded = prefetch(session, messages)  # what rendering reads, a query per table
     outgoing: list[Outgoing] = []
@@ -127,18 +220,7 @@ def _send_claimed(session: DbSession, messages: list[OutboxMessage], now: dateti
     del loaded  # rendered: the prefetched rows may go
     session.add_all(tokens)  # the links in the mails work before any mail leaves
     session.commit()
-    if outgoing:
-        if current_app.config["GUIDE_CAPTURE_MAIL"]:
-            outcomes.update(_capture(session, outgoing, now))
-        else:
-            outcomes.update(_send_over_smtp(session, outgoing, now))
-    return Delivery(
-        claimed=len(messages),
-        sent=outcomes["sent"],
-        retrying=outcomes["pending"],
-        failed=outcomes["failed"],
-        unrenderable=outcomes[UNRENDERABLE],
-    )
+    return outgoing, outcomes
 
 
 def _capture(session: DbSession, outgoing: list[Outgoing], now: datetime) -> Counter[str]:
@@ -166,79 +248,120 @@ def _capture(session: DbSession, outgoing: list[Outgoing], now: datetime) -> Cou
     return Counter(sent=len(outgoing))
 
 
-def _send_over_smtp(session: DbSession, outgoing: list[Outgoing], now: datetime) -> Counter[str]:
+@dataclass
+class Sending:
+    """What sending a batch did: how many the server took, and what failed."""
+
+    sent: int = 0
+    refused: list[tuple[int, Exception]] = field(default_factory=list)  # a message, its failure
+    stopped: Exception | None = None  # what ended the connection before the batch did
+    untried: list[int] = field(default_factory=list)  # left waiting when it stopped
+
+
+def _send_over_smtp(engine: Engine, outgoing: list[Outgoing], now: datetime) -> Sending:
     """Send the batch over one SMTP connection; mark what the server took in small groups.
 
-    Before any failure is recorded, and at the end, the mails already taken are
-    marked; a crash in between can repeat at most SENT_GROUP mails, never lose one.
+    Marks go on a connection of their own, so this may run beside the session's
+    thread. Before a failure is reported and at the end, the mails already taken
+    are marked; a crash in between can repeat at most SENT_GROUP mails, never lose one.
     """
-    outcomes: Counter[str] = Counter()
+    sending = Sending()
     composer = Composer(current_app.config["MAIL_DEFAULT_SENDER"])
     taken: list[int] = []
 
     def mark_taken() -> None:
         if taken:
-            _mark_sent(session, taken, now)
-            outcomes["sent"] += len(taken)
+            _mark_sent(marks, taken, now)
+            sending.sent += len(taken)
             taken.clear()
 
     untried = list(reversed(outgoing))
-    try:
-        with smtp_connection() as server:
-            while untried:
-                item = untried.pop()
-                mail = item.mail
-                data = composer.compose(
-                    item.recipient, mail.subject, mail.text, mail.html, mail.headers
-                )
-                try:
-                    server.sendmail(composer.envelope_from, [item.recipient], data)
-                except Exception as error:
-                    mark_taken()
-                    failure = classify_failure(error)
-                    permanent = isinstance(failure, PermanentFailure)
-                    outcomes[
-                        _mark_failed(session, item.message_id, now, str(failure), permanent)
-                    ] += 1
-                    session.commit()
-                    if connection_lost(error):
-                        raise
-                    continue
-                taken.append(item.message_id)
-                if len(taken) >= SENT_GROUP:
-                    mark_taken()
+    with _marking(engine) as marks:
+        try:
+            with smtp_connection() as server:
+                while untried:
+                    item = untried.pop()
+                    mail = item.mail
+                    data = composer.compose(
+                        item.recipient, mail.subject, mail.text, mail.html, mail.headers
+                    )
+                    try:
+                        server.sendmail(composer.envelope_from, [item.recipient], data)
+                    except Exception as error:
+                        mark_taken()
+                        sending.refused.append((item.message_id, error))
+                        if connection_lost(error):
+                            raise
+                        continue
+                    taken.append(item.message_id)
+                    if len(taken) >= SENT_GROUP:
+                        mark_taken()
+                mark_taken()
+        except Exception as error:  # no connection, or it broke: the rest of the batch waits
             mark_taken()
-    except Exception as error:  # no connection, or it broke: the rest of the batch waits
-        mark_taken()
+            sending.stopped = error
+            sending.untried = [item.message_id for item in reversed(untried)]
+    return sending
+
+
+def _record_failures(session: DbSession, sending: Sending, now: datetime) -> Counter[str]:
+    """Put what the server did not take back for a later attempt, or stop it; commit."""
+    outcomes: Counter[str] = Counter(sent=sending.sent)
+    for message_id, error in sending.refused:
         failure = classify_failure(error)
-        for item in untried:
-            outcomes[_mark_failed(session, item.message_id, now, str(failure))] += 1
-        session.commit()
+        permanent = isinstance(failure, PermanentFailure)
+        outcomes[_mark_failed(session, message_id, now, str(failure), permanent)] += 1
+    if sending.stopped is not None:
+        failure = classify_failure(sending.stopped)
+        for message_id in sending.untried:
+            outcomes[_mark_failed(session, message_id, now, str(failure))] += 1
         log.warning("SMTP delivery stopped (%s); the rest of the batch will be retried", failure)
+    session.commit()
     return outcomes
 
 
-def _mark_sent(session: DbSession, message_ids: list[int], now: datetime) -> None:
-    """Mark messages sent and commit that at once, on a connection of its own.
+@contextmanager
+def _marking(engine: Engine) -> Iterator[Connection]:
+    """Open the connection a batch's marks go over, for as long as the batch is sent.
 
-    Committing the session would expire every object it holds; this is one UPDATE and
-    one COMMIT for a whole group.
+    On PostgreSQL its commits do not wait for the disk: a mark lost in a database
+    crash resends its group, exactly as a crash of this process would.
     """
-    engine = session.get_bind()
-    assert isinstance(engine, Engine), "the app binds its session to an engine"
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            # A mark lost in a database crash resends its group, exactly as a crash of
-            # this process would: no need to wait for the disk at every group.
-            connection.execute(text("SET LOCAL synchronous_commit = off"))
+    with engine.connect() as connection:
+        postgresql = connection.dialect.name == "postgresql"
+        if postgresql:
+            connection.execute(text("SET synchronous_commit = off"))
+            connection.commit()
+        try:
+            yield connection
+        finally:
+            if postgresql:  # the connection goes back to the pool as it came
+                connection.rollback()
+                connection.execute(text("RESET synchronous_commit"))
+                connection.commit()
+
+
+def _mark_sent(connection: Connection, message_ids: list[int], now: datetime) -> None:
+    """Mark messages sent and commit that at once: one UPDATE and one COMMIT for a group.
+
+    The connection is not the session's: committing the session would expire every
+    object it holds, and the marks may be made beside the session's thread.
+    """
+    with connection.begin():
         connection.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(message_ids))
             .values(
-                status="sent", sent_at=now, attempts=OutboxMessage.attempts + 1, last_error=None
+                status="sent",
+                sent_at=now,
+                attempts=OutboxMessage.attempts + 1,
+                last_error=None,
+                recipient=case(
+                    (OutboxMessage.kind.in_(FORGET_RECIPIENT_KINDS), ""),
+                    else_=OutboxMessage.recipient,
+                ),
             )
         )
-        connection.execute(_forget_recipients(message_ids))
 
 
 def _forget_recipients(message_ids: list[int]) -> Update:

@@ -9,6 +9,7 @@ from datetime import datetime
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale
 
+from guide.extensions import pinned_translations
 from guide.mail.content import context_for
 from guide.mail.unsubscribe import unsubscribe_token
 from guide.models import OutboxMessage, Relative
@@ -30,7 +31,7 @@ def render_outbox_message(
 
     relative = session.get(Relative, message.relative_id) if message.relative_id else None
     language = relative.language if relative else "sv"
-    with force_locale(language):
+    with force_locale(language), pinned_translations():
         context = context_for(session, message, relative, now)
         subject = context.pop("subject")
         if relative is not None and relative.deleted_at is None:

@@ -380,7 +380,8 @@ def _array_element(value: Any) -> str:
     if kind is bool:
         return "t" if value else "f"
     if kind is datetime or kind is date:
-        return value.isoformat()  # digits, '-', ':', '.', '+' and 'T': nothing to quote
+        moment: date = value
+        return moment.isoformat()  # digits, '-', ':', '.', '+' and 'T': nothing to quote
     raw = str(value)
     if "\\" in raw or '"' in raw:
         raw = raw.replace("\\", "\\\\").replace('"', '\\"')
