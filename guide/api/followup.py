@@ -31,6 +31,12 @@ from guide.services.followup import (
 )
 
 LIST_LIMIT = 500
+ALERT_ID_PARAMETER = {
+    "name": "alert_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer"},
+}
 ALERT_SCHEMA = {
     "type": "object",
     "properties": {
@@ -104,8 +110,16 @@ def _queue_staff() -> StaffUser:
     return staff
 
 
-def _own_alert(staff: StaffUser, alert_id: int) -> Alert:
-    return alert_for_staff(db.session, staff, alert_id)
+def _queue_alert(alert_id: int) -> tuple[StaffUser, Alert]:
+    """Return the caller and their alert, refusing staff without a queue."""
+    staff = _queue_staff()
+    return staff, alert_for_staff(db.session, staff, alert_id)
+
+
+def _answer_after_action(staff: StaffUser, alert: Alert) -> ResponseReturnValue:
+    """Commit what the caller did to the alert and answer with it as it is now."""
+    db.session.commit()
+    return jsonify(alert_json(alert, staff))
 
 
 def _note() -> str:
@@ -164,8 +178,7 @@ document(
 @api.get("/alerts/<int:alert_id>")
 @staff_token_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
 def show_alert(alert_id: int) -> ResponseReturnValue:
-    staff = _queue_staff()
-    alert = _own_alert(staff, alert_id)
+    staff, alert = _queue_alert(alert_id)
     details = contact_details(db.session, staff, alert, utcnow())
     db.session.commit()  # the audit row of this read
     contact = None
@@ -186,9 +199,7 @@ document(
     {
         "summary": "One alert; contact details only with the relative's consent, each read logged",
         "security": [{"bearer": []}],
-        "parameters": [
-            {"name": "alert_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-        ],
+        "parameters": [ALERT_ID_PARAMETER],
         "responses": {
             "200": json_response("The alert; contact is null without consent"),
             "404": error_response("alert_not_found"),
@@ -201,9 +212,7 @@ def _action_spec(summary: str) -> dict[str, Any]:
     return {
         "summary": summary,
         "security": [{"bearer": []}],
-        "parameters": [
-            {"name": "alert_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-        ],
+        "parameters": [ALERT_ID_PARAMETER],
         "requestBody": json_body(AlertNoteBody, required=False),
         "responses": {
             "200": json_response("The alert as it is now", ALERT_SCHEMA),
@@ -216,11 +225,9 @@ def _action_spec(summary: str) -> dict[str, Any]:
 @api.post("/alerts/<int:alert_id>/contacted")
 @staff_token_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
 def alert_contacted(alert_id: int) -> ResponseReturnValue:
-    staff = _queue_staff()
-    alert = _own_alert(staff, alert_id)
+    staff, alert = _queue_alert(alert_id)
     mark_contacted(db.session, staff, alert, _note(), utcnow())
-    db.session.commit()
-    return jsonify(alert_json(alert, staff))
+    return _answer_after_action(staff, alert)
 
 
 document(
@@ -233,11 +240,9 @@ document(
 @api.post("/alerts/<int:alert_id>/no-answer")
 @staff_token_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
 def alert_no_answer(alert_id: int) -> ResponseReturnValue:
-    staff = _queue_staff()
-    alert = _own_alert(staff, alert_id)
+    staff, alert = _queue_alert(alert_id)
     mark_no_answer(db.session, staff, alert, _note(), utcnow())
-    db.session.commit()
-    return jsonify(alert_json(alert, staff))
+    return _answer_after_action(staff, alert)
 
 
 document(
@@ -250,11 +255,9 @@ document(
 @api.post("/alerts/<int:alert_id>/close")
 @staff_token_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
 def alert_close(alert_id: int) -> ResponseReturnValue:
-    staff = _queue_staff()
-    alert = _own_alert(staff, alert_id)
+    staff, alert = _queue_alert(alert_id)
     close_alert(db.session, staff, alert, _note(), utcnow())
-    db.session.commit()
-    return jsonify(alert_json(alert, staff))
+    return _answer_after_action(staff, alert)
 
 
 document("/alerts/{alert_id}/close", "post", _action_spec("Close an alert"))
@@ -263,11 +266,9 @@ document("/alerts/{alert_id}/close", "post", _action_spec("Close an alert"))
 @api.post("/alerts/<int:alert_id>/take")
 @staff_token_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
 def alert_take(alert_id: int) -> ResponseReturnValue:
-    staff = _queue_staff()
-    alert = _own_alert(staff, alert_id)
+    staff, alert = _queue_alert(alert_id)
     take_case(db.session, staff, alert, utcnow())
-    db.session.commit()
-    return jsonify(alert_json(alert, staff))
+    return _answer_after_action(staff, alert)
 
 
 document(
@@ -278,9 +279,7 @@ document(
         "description": "The relative's later cases go to the caller first (still visible to "
         "the unit). Only staff of the unit that issued the card can be the contact person.",
         "security": [{"bearer": []}],
-        "parameters": [
-            {"name": "alert_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-        ],
+        "parameters": [ALERT_ID_PARAMETER],
         "responses": {
             "200": json_response("The alert as it is now", ALERT_SCHEMA),
             "400": error_response("staff_not_in_unit"),

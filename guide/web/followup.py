@@ -44,6 +44,28 @@ def _own_alert(alert_id: int) -> Alert:
     return alert_for_staff(db.session, g.staff, alert_id)
 
 
+def _page_of(alert: Alert) -> str:
+    return url_for(".alert", alert_id=alert.id)
+
+
+def _alert_to_act_on(alert_id: int) -> Alert:
+    """Find the staff member's alert; a domain error of this post is flashed on its page."""
+    found = _own_alert(alert_id)
+    back_to(_page_of(found))
+    return found
+
+
+def _note() -> str:
+    return request.form.get("note", "")
+
+
+def _done(message: str, to: str) -> ResponseReturnValue:
+    """Commit the action, say so on the next page and go there."""
+    db.session.commit()
+    flash(message, "success")
+    return redirect(to)
+
+
 @bp.get("/")
 @staff_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
 def queue() -> ResponseReturnValue:
@@ -96,56 +118,43 @@ def alert(alert_id: int) -> ResponseReturnValue:
 @staff_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
 def contacted(alert_id: int) -> ResponseReturnValue:
     """Record that staff reached the relative, with a note."""
-    found = _own_alert(alert_id)
-    back_to(url_for(".alert", alert_id=found.id))
-    mark_contacted(db.session, g.staff, found, request.form.get("note", ""), utcnow())
-    db.session.commit()
-    flash(_("Ärendet är markerat som kontaktat."), "success")
-    return redirect(url_for(".alert", alert_id=found.id))
+    found = _alert_to_act_on(alert_id)
+    mark_contacted(db.session, g.staff, found, _note(), utcnow())
+    return _done(_("Ärendet är markerat som kontaktat."), _page_of(found))
 
 
 @bp.post("/<int:alert_id>/stang")
 @staff_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
 def close(alert_id: int) -> ResponseReturnValue:
     """Close the alert and go back to the queue."""
-    found = _own_alert(alert_id)
-    back_to(url_for(".alert", alert_id=found.id))
-    close_alert(db.session, g.staff, found, request.form.get("note", ""), utcnow())
-    db.session.commit()
-    flash(_("Ärendet är stängt."), "success")
-    return redirect(url_for(".queue"))
+    found = _alert_to_act_on(alert_id)
+    close_alert(db.session, g.staff, found, _note(), utcnow())
+    return _done(_("Ärendet är stängt."), url_for(".queue"))
 
 
 @bp.post("/<int:alert_id>/inget-svar")
 @staff_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
 def no_answer(alert_id: int) -> ResponseReturnValue:
     """Record a call nobody answered: the case stays open, with the note."""
-    found = _own_alert(alert_id)
-    back_to(url_for(".alert", alert_id=found.id))
-    mark_no_answer(db.session, g.staff, found, request.form.get("note", ""), utcnow())
-    db.session.commit()
-    flash(_("Försöket är antecknat. Ärendet är kvar i kön."), "success")
-    return redirect(url_for(".alert", alert_id=found.id))
+    found = _alert_to_act_on(alert_id)
+    mark_no_answer(db.session, g.staff, found, _note(), utcnow())
+    return _done(_("Försöket är antecknat. Ärendet är kvar i kön."), _page_of(found))
 
 
 @bp.post("/<int:alert_id>/ta")
 @staff_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
 def take(alert_id: int) -> ResponseReturnValue:
     """Take the case: the caller becomes the relative's contact person."""
-    found = _own_alert(alert_id)
-    back_to(url_for(".alert", alert_id=found.id))
+    found = _alert_to_act_on(alert_id)
     take_case(db.session, g.staff, found, utcnow())
-    db.session.commit()
-    flash(_("Du har tagit ärendet och är nu den anhöriges kontaktperson."), "success")
-    return redirect(url_for(".alert", alert_id=found.id))
+    return _done(_("Du har tagit ärendet och är nu den anhöriges kontaktperson."), _page_of(found))
 
 
 @bp.post("/<int:alert_id>/kontaktperson")
 @staff_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
 def change_contact_person(alert_id: int) -> ResponseReturnValue:
     """Hand the relative to a colleague of the unit as their contact person."""
-    found = _own_alert(alert_id)
-    back_to(url_for(".alert", alert_id=found.id))
+    found = _alert_to_act_on(alert_id)
     chosen = next(
         (
             s
@@ -157,9 +166,7 @@ def change_contact_person(alert_id: int) -> ResponseReturnValue:
     if chosen is None:
         raise ProfileError.not_in_unit()
     set_contact_person(db.session, g.staff, found.enrolment, chosen, utcnow())
-    db.session.commit()
-    flash(_("Kontaktpersonen är bytt."), "success")
-    return redirect(url_for(".alert", alert_id=found.id))
+    return _done(_("Kontaktpersonen är bytt."), _page_of(found))
 
 
 @bp.route("/min-profil", methods=["GET", "POST"])
