@@ -17,6 +17,7 @@ from guide.models import Card, CardStatus, StaffRole, StaffUser, Unit
 from guide.models.base import utcnow
 from guide.services.cards import (
     BatchRequest,
+    CardFilter,
     CardScope,
     card_scope,
     issue_batch,
@@ -129,10 +130,12 @@ def list_cards() -> ResponseReturnValue:
     today = local_today(utcnow())
     query = scoped_cards_query(
         scope,
-        status,
-        guide_id=request.args.get("guide") or None,
-        batch_id=query_id("batch"),
-        today=today,
+        CardFilter(
+            status,
+            guide_id=request.args.get("guide") or None,
+            batch_id=query_id("batch"),
+            today=today,
+        ),
     )
     cards = db.session.scalars(query.limit(LIST_LIMIT)).all()
     return jsonify({"cards": [card_json(c, today) for c in cards]})

@@ -29,6 +29,7 @@ from guide.security import MAX_DATABASE_ID, same_origin_path
 from guide.services.cards import (
     PDF_PART_SIZE,
     BatchRequest,
+    CardFilter,
     CardScope,
     card_scope,
     issue_batch,
@@ -87,7 +88,7 @@ def index() -> ResponseReturnValue:
     unit_id = _id_arg("enhet")
     guide_id = request.args.get("guide") or None
     batch_id = _id_arg("omgang")
-    query = scoped_cards_query(scope, status, unit_id, guide_id, batch_id, today)
+    query = scoped_cards_query(scope, CardFilter(status, unit_id, guide_id, batch_id, today))
     total = (
         db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     )
