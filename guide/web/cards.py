@@ -41,7 +41,7 @@ from guide.services.cards import (
 )
 from guide.services.library import current_library
 from guide.web.errors import back_to
-from guide.web.forms import FieldErrors
+from guide.web.forms import FieldErrors, finish_post
 from guide.web.sessions import staff_required
 
 bp = Blueprint("cards", __name__, url_prefix="/personal")
@@ -248,6 +248,4 @@ def revoke(card_id: int) -> ResponseReturnValue:
         return render_template("staff/revoke.html", card=card, guide=guide, listing=listing)
     back_to(listing)
     revoke_card(db.session, card, utcnow())
-    db.session.commit()
-    flash(_("Kortet %(code)s är spärrat.", code=card.code), "success")
-    return redirect(listing)
+    return finish_post(_("Kortet %(code)s är spärrat.", code=card.code), listing)

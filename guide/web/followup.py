@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, g, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
@@ -33,7 +33,7 @@ from guide.services.followup import (
 from guide.services.library import current_library
 from guide.services.needs import need_text
 from guide.web.errors import back_to
-from guide.web.forms import FieldErrors
+from guide.web.forms import FieldErrors, finish_post
 from guide.web.sessions import staff_required
 
 bp = Blueprint("followup", __name__, url_prefix="/personal/uppfoljning")
@@ -57,13 +57,6 @@ def _alert_to_act_on(alert_id: int) -> Alert:
 
 def _note() -> str:
     return request.form.get("note", "")
-
-
-def _done(message: str, to: str) -> ResponseReturnValue:
-    """Commit the action, say so on the next page and go there."""
-    db.session.commit()
-    flash(message, "success")
-    return redirect(to)
 
 
 @bp.get("/")
@@ -120,7 +113,7 @@ def contacted(alert_id: int) -> ResponseReturnValue:
     """Record that staff reached the relative, with a note."""
     found = _alert_to_act_on(alert_id)
     mark_contacted(db.session, g.staff, found, _note(), utcnow())
-    return _done(_("Ärendet är markerat som kontaktat."), _page_of(found))
+    return finish_post(_("Ärendet är markerat som kontaktat."), _page_of(found))
 
 
 @bp.post("/<int:alert_id>/stang")
@@ -129,7 +122,7 @@ def close(alert_id: int) -> ResponseReturnValue:
     """Close the alert and go back to the queue."""
     found = _alert_to_act_on(alert_id)
     close_alert(db.session, g.staff, found, _note(), utcnow())
-    return _done(_("Ärendet är stängt."), url_for(".queue"))
+    return finish_post(_("Ärendet är stängt."), url_for(".queue"))
 
 
 @bp.post("/<int:alert_id>/inget-svar")
@@ -138,7 +131,7 @@ def no_answer(alert_id: int) -> ResponseReturnValue:
     """Record a call nobody answered: the case stays open, with the note."""
     found = _alert_to_act_on(alert_id)
     mark_no_answer(db.session, g.staff, found, _note(), utcnow())
-    return _done(_("Försöket är antecknat. Ärendet är kvar i kön."), _page_of(found))
+    return finish_post(_("Försöket är antecknat. Ärendet är kvar i kön."), _page_of(found))
 
 
 @bp.post("/<int:alert_id>/ta")
@@ -147,7 +140,9 @@ def take(alert_id: int) -> ResponseReturnValue:
     """Take the case: the caller becomes the relative's contact person."""
     found = _alert_to_act_on(alert_id)
     take_case(db.session, g.staff, found, utcnow())
-    return _done(_("Du har tagit ärendet och är nu den anhöriges kontaktperson."), _page_of(found))
+    return finish_post(
+        _("Du har tagit ärendet och är nu den anhöriges kontaktperson."), _page_of(found)
+    )
 
 
 @bp.post("/<int:alert_id>/kontaktperson")
@@ -166,7 +161,7 @@ def change_contact_person(alert_id: int) -> ResponseReturnValue:
     if chosen is None:
         raise ProfileError.not_in_unit()
     set_contact_person(db.session, g.staff, found.enrolment, chosen, utcnow())
-    return _done(_("Kontaktpersonen är bytt."), _page_of(found))
+    return finish_post(_("Kontaktpersonen är bytt."), _page_of(found))
 
 
 @bp.route("/min-profil", methods=["GET", "POST"])
@@ -185,9 +180,7 @@ def profile() -> ResponseReturnValue:
                 form.get("role", ""),
                 form.get("reach", ""),
             )
-            db.session.commit()
-            flash(_("Din profil är sparad."), "success")
-            return redirect(url_for(".profile"))
+            return finish_post(_("Din profil är sparad."), url_for(".profile"))
     shown = profile_of(db.session, staff)
     values = (
         form
