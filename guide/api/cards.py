@@ -11,7 +11,7 @@ from sqlalchemy import select
 from guide.api import api
 from guide.api.auth import ApiError, staff_token_required
 from guide.api.bodies import CardBatchBody, parse_body, query_id
-from guide.api.openapi import document, error_response, json_body, json_response
+from guide.api.openapi import document, error_response, json_body, json_response, path_parameter
 from guide.extensions import db
 from guide.models import Card, CardStatus, StaffRole, StaffUser, Unit
 from guide.models.base import utcnow
@@ -186,9 +186,7 @@ document(
     {
         "summary": "Revoke an unused card of the caller's unit (organisation admins: organisation)",
         "security": [{"bearer": []}],
-        "parameters": [
-            {"name": "card_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-        ],
+        "parameters": [path_parameter("card_id")],
         "responses": {
             "200": json_response("The card, now revoked"),
             "401": error_response("unauthorized"),

@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from guide.api import api
 from guide.api.auth import ApiError, staff_token_required
 from guide.api.bodies import AlertNoteBody, parse_body
-from guide.api.openapi import document, error_response, json_body, json_response
+from guide.api.openapi import document, error_response, json_body, json_response, path_parameter
 from guide.extensions import db
 from guide.models import Alert, StaffRole, StaffUser
 from guide.models.base import utcnow
@@ -31,12 +31,6 @@ from guide.services.followup import (
 )
 
 LIST_LIMIT = 500
-ALERT_ID_PARAMETER = {
-    "name": "alert_id",
-    "in": "path",
-    "required": True,
-    "schema": {"type": "integer"},
-}
 ALERT_SCHEMA = {
     "type": "object",
     "properties": {
@@ -199,7 +193,7 @@ document(
     {
         "summary": "One alert; contact details only with the relative's consent, each read logged",
         "security": [{"bearer": []}],
-        "parameters": [ALERT_ID_PARAMETER],
+        "parameters": [path_parameter("alert_id")],
         "responses": {
             "200": json_response("The alert; contact is null without consent"),
             "404": error_response("alert_not_found"),
@@ -212,7 +206,7 @@ def _action_spec(summary: str) -> dict[str, Any]:
     return {
         "summary": summary,
         "security": [{"bearer": []}],
-        "parameters": [ALERT_ID_PARAMETER],
+        "parameters": [path_parameter("alert_id")],
         "requestBody": json_body(AlertNoteBody, required=False),
         "responses": {
             "200": json_response("The alert as it is now", ALERT_SCHEMA),
@@ -279,7 +273,7 @@ document(
         "description": "The relative's later cases go to the caller first (still visible to "
         "the unit). Only staff of the unit that issued the card can be the contact person.",
         "security": [{"bearer": []}],
-        "parameters": [ALERT_ID_PARAMETER],
+        "parameters": [path_parameter("alert_id")],
         "responses": {
             "200": json_response("The alert as it is now", ALERT_SCHEMA),
             "400": error_response("staff_not_in_unit"),

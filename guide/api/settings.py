@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from guide.api import api
 from guide.api.auth import relative_token_required
 from guide.api.bodies import ConsentWithdrawalBody, EraseBody, SettingsBody, parse_body
-from guide.api.openapi import document, error_response, json_body, json_response
+from guide.api.openapi import document, error_response, json_body, json_response, path_parameter
 from guide.extensions import db
 from guide.mail.background import send_after_request
 from guide.models import ConsentPurpose, Relative
@@ -126,12 +126,7 @@ SETTINGS_SCHEMA = {
         },
     },
 }
-PURPOSE = {
-    "name": "purpose",
-    "in": "path",
-    "required": True,
-    "schema": {"type": "string", "enum": [p.value for p in ConsentPurpose]},
-}
+PURPOSE = path_parameter("purpose", {"type": "string", "enum": [p.value for p in ConsentPurpose]})
 
 document(
     "/me/settings",
