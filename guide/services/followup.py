@@ -23,7 +23,6 @@ from guide.mail.outbox import queue_staff_message
 from guide.models import (
     Alert,
     AlertNote,
-    AuditLog,
     ConsentPurpose,
     ContactPerson,
     Enrolment,
@@ -33,6 +32,7 @@ from guide.models import (
     StaffUser,
 )
 from guide.models.base import DbSession
+from guide.services.audit import record_audit
 from guide.services.journey import record_event
 from scheduler.followups import target_time
 
@@ -358,15 +358,7 @@ def contact_details(
     relative = alert.enrolment.relative
     if relative.deleted_at is not None or not relative.consent(ConsentPurpose.CONTACT):
         return None
-    session.add(
-        AuditLog(
-            staff_user_id=staff.id,
-            action="view_contact_details",
-            target_type="alert",
-            target_id=alert.id,
-            at=now,
-        )
-    )
+    record_audit(session, staff, "view_contact_details", "alert", alert.id, now)
     needs = session.execute(
         select(NeedTick.module_id, NeedTick.need_id)
         .where(NeedTick.enrolment_id == alert.enrolment_id)
