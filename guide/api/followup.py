@@ -13,11 +13,12 @@ from guide.api.auth import ApiError, staff_token_required
 from guide.api.bodies import AlertNoteBody, parse_body
 from guide.api.openapi import document, error_response, json_body, json_response, path_parameter
 from guide.extensions import db
-from guide.models import Alert, StaffRole, StaffUser
+from guide.models import Alert, StaffUser
 from guide.models.base import utcnow
 from guide.services.contact_person import take_case
 from guide.services.followup import (
     ACTIVE_STATUSES,
+    QUEUE_ROLES,
     STATUSES,
     alert_for_staff,
     close_alert,
@@ -121,7 +122,7 @@ def _note() -> str:
 
 
 @api.get("/alerts")
-@staff_token_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+@staff_token_required(*QUEUE_ROLES)
 def list_alerts() -> ResponseReturnValue:
     staff = _queue_staff()
     wanted = request.args.get("status")
@@ -170,7 +171,7 @@ document(
 
 
 @api.get("/alerts/<int:alert_id>")
-@staff_token_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+@staff_token_required(*QUEUE_ROLES)
 def show_alert(alert_id: int) -> ResponseReturnValue:
     staff, alert = _queue_alert(alert_id)
     details = contact_details(db.session, staff, alert, utcnow())
@@ -217,7 +218,7 @@ def _action_spec(summary: str) -> dict[str, Any]:
 
 
 @api.post("/alerts/<int:alert_id>/contacted")
-@staff_token_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+@staff_token_required(*QUEUE_ROLES)
 def alert_contacted(alert_id: int) -> ResponseReturnValue:
     staff, alert = _queue_alert(alert_id)
     mark_contacted(db.session, staff, alert, _note(), utcnow())
@@ -232,7 +233,7 @@ document(
 
 
 @api.post("/alerts/<int:alert_id>/no-answer")
-@staff_token_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+@staff_token_required(*QUEUE_ROLES)
 def alert_no_answer(alert_id: int) -> ResponseReturnValue:
     staff, alert = _queue_alert(alert_id)
     mark_no_answer(db.session, staff, alert, _note(), utcnow())
@@ -247,7 +248,7 @@ document(
 
 
 @api.post("/alerts/<int:alert_id>/close")
-@staff_token_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+@staff_token_required(*QUEUE_ROLES)
 def alert_close(alert_id: int) -> ResponseReturnValue:
     staff, alert = _queue_alert(alert_id)
     close_alert(db.session, staff, alert, _note(), utcnow())
@@ -258,7 +259,7 @@ document("/alerts/{alert_id}/close", "post", _action_spec("Close an alert"))
 
 
 @api.post("/alerts/<int:alert_id>/take")
-@staff_token_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+@staff_token_required(*QUEUE_ROLES)
 def alert_take(alert_id: int) -> ResponseReturnValue:
     staff, alert = _queue_alert(alert_id)
     take_case(db.session, staff, alert, utcnow())

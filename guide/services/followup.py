@@ -60,6 +60,9 @@ MAX_NOTE = 2000
 CRISIS_REASON = "Svar som tyder på kris: kontakta snarast"
 
 
+# Who works a follow-up queue: unit staff and organisation admins (editors do not).
+QUEUE_ROLES = (StaffRole.STAFF, StaffRole.ORG_ADMIN)
+
 # When two alerts meet in one, the stronger source names it.
 _SOURCE_WEIGHT = {"rule": 0, "followup": 0, "contact_request": 1, "crisis": 2}
 
@@ -304,9 +307,7 @@ def urgent_mail(session: DbSession, alerts: Iterable[Alert]) -> list[OutboxMessa
 
 def may_work_queue(staff: StaffUser) -> bool:
     """Return whether the account has a follow-up queue at all (editors do not)."""
-    return staff.organisation_id is not None and staff.has_role(
-        StaffRole.STAFF, StaffRole.ORG_ADMIN
-    )
+    return staff.organisation_id is not None and staff.has_role(*QUEUE_ROLES)
 
 
 def _visible_to(staff: StaffUser) -> ColumnElement[bool]:

@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from guide.extensions import db
-from guide.models import Alert, StaffRole, StaffUser
+from guide.models import Alert, StaffUser
 from guide.models.base import utcnow
 from guide.services.contact_person import (
     ProfileError,
@@ -21,6 +21,7 @@ from guide.services.contact_person import (
 from guide.services.followup import (
     ACTIVE_STATUSES,
     CLOSED,
+    QUEUE_ROLES,
     alert_for_staff,
     close_alert,
     contact_details,
@@ -60,7 +61,7 @@ def _note() -> str:
 
 
 @bp.get("/")
-@staff_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+@staff_required(*QUEUE_ROLES)
 def queue() -> ResponseReturnValue:
     """List the cases to follow up: urgent first, then the nearest target."""
     staff: StaffUser = g.staff
@@ -83,7 +84,7 @@ def queue() -> ResponseReturnValue:
 
 
 @bp.get("/<int:alert_id>")
-@staff_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+@staff_required(*QUEUE_ROLES)
 def alert(alert_id: int) -> ResponseReturnValue:
     """Show one alert; contact details only with consent, and the read is logged."""
     found = _own_alert(alert_id)
@@ -108,7 +109,7 @@ def alert(alert_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/<int:alert_id>/kontaktad")
-@staff_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+@staff_required(*QUEUE_ROLES)
 def contacted(alert_id: int) -> ResponseReturnValue:
     """Record that staff reached the relative, with a note."""
     found = _alert_to_act_on(alert_id)
@@ -117,7 +118,7 @@ def contacted(alert_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/<int:alert_id>/stang")
-@staff_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+@staff_required(*QUEUE_ROLES)
 def close(alert_id: int) -> ResponseReturnValue:
     """Close the alert and go back to the queue."""
     found = _alert_to_act_on(alert_id)
@@ -126,7 +127,7 @@ def close(alert_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/<int:alert_id>/inget-svar")
-@staff_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+@staff_required(*QUEUE_ROLES)
 def no_answer(alert_id: int) -> ResponseReturnValue:
     """Record a call nobody answered: the case stays open, with the note."""
     found = _alert_to_act_on(alert_id)
@@ -135,7 +136,7 @@ def no_answer(alert_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/<int:alert_id>/ta")
-@staff_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+@staff_required(*QUEUE_ROLES)
 def take(alert_id: int) -> ResponseReturnValue:
     """Take the case: the caller becomes the relative's contact person."""
     found = _alert_to_act_on(alert_id)
@@ -146,7 +147,7 @@ def take(alert_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/<int:alert_id>/kontaktperson")
-@staff_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+@staff_required(*QUEUE_ROLES)
 def change_contact_person(alert_id: int) -> ResponseReturnValue:
     """Hand the relative to a colleague of the unit as their contact person."""
     found = _alert_to_act_on(alert_id)
@@ -165,7 +166,7 @@ def change_contact_person(alert_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/min-profil", methods=["GET", "POST"])
-@staff_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+@staff_required(*QUEUE_ROLES)
 def profile() -> ResponseReturnValue:
     """What relatives see of the staff member as their contact person."""
     staff: StaffUser = g.staff
