@@ -11,12 +11,13 @@ from sqlalchemy import select
 from guide.api import api
 from guide.api.auth import ApiError, staff_token_required
 from guide.api.bodies import CardBatchBody, parse_body, query_id
-from guide.api.openapi import document, error_response, json_body, json_response
+from guide.api.openapi import document, error_response, json_body, json_response, path_parameter
 from guide.extensions import db
 from guide.models import Card, CardStatus, StaffRole, StaffUser, Unit
 from guide.models.base import utcnow
 from guide.services.cards import (
     BatchRequest,
+    CardFilter,
     CardScope,
     card_scope,
     issue_batch,
@@ -129,10 +130,12 @@ def list_cards() -> ResponseReturnValue:
     today = local_today(utcnow())
     query = scoped_cards_query(
         scope,
-        status,
-        guide_id=request.args.get("guide") or None,
-        batch_id=query_id("batch"),
-        today=today,
+        CardFilter(
+            status,
+            guide_id=request.args.get("guide") or None,
+            batch_id=query_id("batch"),
+            today=today,
+        ),
     )
     cards = db.session.scalars(query.limit(LIST_LIMIT)).all()
     return jsonify({"cards": [card_json(c, today) for c in cards]})
@@ -183,9 +186,7 @@ document(
     {
         "summary": "Revoke an unused card of the caller's unit (organisation admins: organisation)",
         "security": [{"bearer": []}],
-        "parameters": [
-            {"name": "card_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-        ],
+        "parameters": [path_parameter("card_id")],
         "responses": {
             "200": json_response("The card, now revoked"),
             "401": error_response("unauthorized"),

@@ -13,7 +13,7 @@ from guide.api.bodies import (
     NeedsBody,
     parse_body,
 )
-from guide.api.openapi import document, error_response, json_body, json_response
+from guide.api.openapi import document, error_response, json_body, json_response, path_parameter
 from guide.extensions import db
 from guide.mail.delivery import send_now
 from guide.models import Alert
@@ -60,13 +60,9 @@ document(
         "the text to show the relative at once.",
         "security": [{"bearer": []}],
         "parameters": [
-            {
-                "name": "checkin_id",
-                "in": "path",
-                "required": True,
-                "description": "the id of the open check-in, from GET /me/journey",
-                "schema": {"type": "integer"},
-            }
+            path_parameter(
+                "checkin_id", description="the id of the open check-in, from GET /me/journey"
+            )
         ],
         "requestBody": json_body(CheckinAnswersBody),
         "responses": {

@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from guide.api import api
 from guide.api.auth import ApiError, staff_token_required
 from guide.api.bodies import DraftBody, ReviewBody, SimulateBody, parse_body
-from guide.api.openapi import document, error_response, json_body, json_response
+from guide.api.openapi import document, error_response, json_body, json_response, path_parameter
 from guide.extensions import db
 from guide.models import ModuleVersion, StaffRole
 from guide.models.base import utcnow
@@ -53,11 +53,11 @@ def _workspace() -> Workspace:
 
 
 def _path(*names: str) -> list[dict[str, Any]]:
-    return [{"name": n, "in": "path", "required": True, "schema": ID_SCHEMA} for n in names]
+    return [path_parameter(name, ID_SCHEMA) for name in names]
 
 
 def _draft_path() -> list[dict[str, Any]]:
-    return [{"name": "draft_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+    return [path_parameter("draft_id")]
 
 
 @api.get("/editor/modules")

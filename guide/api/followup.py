@@ -11,13 +11,14 @@ from flask.typing import ResponseReturnValue
 from guide.api import api
 from guide.api.auth import ApiError, staff_token_required
 from guide.api.bodies import AlertNoteBody, parse_body
-from guide.api.openapi import document, error_response, json_body, json_response
+from guide.api.openapi import document, error_response, json_body, json_response, path_parameter
 from guide.extensions import db
-from guide.models import Alert, StaffRole, StaffUser
+from guide.models import Alert, StaffUser
 from guide.models.base import utcnow
 from guide.services.contact_person import take_case
 from guide.services.followup import (
     ACTIVE_STATUSES,
+    QUEUE_ROLES,
     STATUSES,
     alert_for_staff,
     close_alert,
@@ -104,8 +105,16 @@ def _queue_staff() -> StaffUser:
     return staff
 
 
-def _own_alert(staff: StaffUser, alert_id: int) -> Alert:
-    return alert_for_staff(db.session, staff, alert_id)
+def _queue_alert(alert_id: int) -> tuple[StaffUser, Alert]:
+    """Return the caller and their alert, refusing staff without a queue."""
+    staff = _queue_staff()
+    return staff, alert_for_staff(db.session, staff, alert_id)
+
+
+def _answer_after_action(staff: StaffUser, alert: Alert) -> ResponseReturnValue:
+    """Commit what the caller did to the alert and answer with it as it is now."""
+    db.session.commit()
+    return jsonify(alert_json(alert, staff))
 
 
 def _note() -> str:
@@ -113,7 +122,7 @@ def _note() -> str:
 
 
 @api.get("/alerts")
-@staff_token_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+@staff_token_required(*QUEUE_ROLES)
 def list_alerts() -> ResponseReturnValue:
     staff = _queue_staff()
     wanted = request.args.get("status")
@@ -162,10 +171,9 @@ document(
 
 
 @api.get("/alerts/<int:alert_id>")
-@staff_token_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+@staff_token_required(*QUEUE_ROLES)
 def show_alert(alert_id: int) -> ResponseReturnValue:
-    staff = _queue_staff()
-    alert = _own_alert(staff, alert_id)
+    staff, alert = _queue_alert(alert_id)
     details = contact_details(db.session, staff, alert, utcnow())
     db.session.commit()  # the audit row of this read
     contact = None
@@ -186,9 +194,7 @@ document(
     {
         "summary": "One alert; contact details only with the relative's consent, each read logged",
         "security": [{"bearer": []}],
-        "parameters": [
-            {"name": "alert_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-        ],
+        "parameters": [path_parameter("alert_id")],
         "responses": {
             "200": json_response("The alert; contact is null without consent"),
             "404": error_response("alert_not_found"),
@@ -201,9 +207,7 @@ def _action_spec(summary: str) -> dict[str, Any]:
     return {
         "summary": summary,
         "security": [{"bearer": []}],
-        "parameters": [
-            {"name": "alert_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-        ],
+        "parameters": [path_parameter("alert_id")],
         "requestBody": json_body(AlertNoteBody, required=False),
         "responses": {
             "200": json_response("The alert as it is now", ALERT_SCHEMA),
@@ -214,13 +218,11 @@ def _action_spec(summary: str) -> dict[str, Any]:
 
 
 @api.post("/alerts/<int:alert_id>/contacted")
-@staff_token_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+@staff_token_required(*QUEUE_ROLES)
 def alert_contacted(alert_id: int) -> ResponseReturnValue:
-    staff = _queue_staff()
-    alert = _own_alert(staff, alert_id)
+    staff, alert = _queue_alert(alert_id)
     mark_contacted(db.session, staff, alert, _note(), utcnow())
-    db.session.commit()
-    return jsonify(alert_json(alert, staff))
+    return _answer_after_action(staff, alert)
 
 
 document(
@@ -231,13 +233,11 @@ document(
 
 
 @api.post("/alerts/<int:alert_id>/no-answer")
-@staff_token_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+@staff_token_required(*QUEUE_ROLES)
 def alert_no_answer(alert_id: int) -> ResponseReturnValue:
-    staff = _queue_staff()
-    alert = _own_alert(staff, alert_id)
+    staff, alert = _queue_alert(alert_id)
     mark_no_answer(db.session, staff, alert, _note(), utcnow())
-    db.session.commit()
-    return jsonify(alert_json(alert, staff))
+    return _answer_after_action(staff, alert)
 
 
 document(
@@ -248,26 +248,22 @@ document(
 
 
 @api.post("/alerts/<int:alert_id>/close")
-@staff_token_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+@staff_token_required(*QUEUE_ROLES)
 def alert_close(alert_id: int) -> ResponseReturnValue:
-    staff = _queue_staff()
-    alert = _own_alert(staff, alert_id)
+    staff, alert = _queue_alert(alert_id)
     close_alert(db.session, staff, alert, _note(), utcnow())
-    db.session.commit()
-    return jsonify(alert_json(alert, staff))
+    return _answer_after_action(staff, alert)
 
 
 document("/alerts/{alert_id}/close", "post", _action_spec("Close an alert"))
 
 
 @api.post("/alerts/<int:alert_id>/take")
-@staff_token_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+@staff_token_required(*QUEUE_ROLES)
 def alert_take(alert_id: int) -> ResponseReturnValue:
-    staff = _queue_staff()
-    alert = _own_alert(staff, alert_id)
+    staff, alert = _queue_alert(alert_id)
     take_case(db.session, staff, alert, utcnow())
-    db.session.commit()
-    return jsonify(alert_json(alert, staff))
+    return _answer_after_action(staff, alert)
 
 
 document(
@@ -278,9 +274,7 @@ document(
         "description": "The relative's later cases go to the caller first (still visible to "
         "the unit). Only staff of the unit that issued the card can be the contact person.",
         "security": [{"bearer": []}],
-        "parameters": [
-            {"name": "alert_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-        ],
+        "parameters": [path_parameter("alert_id")],
         "responses": {
             "200": json_response("The alert as it is now", ALERT_SCHEMA),
             "400": error_response("staff_not_in_unit"),

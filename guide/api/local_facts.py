@@ -9,7 +9,7 @@ from sqlalchemy import select
 from guide.api import api
 from guide.api.auth import ApiError, staff_token_required
 from guide.api.bodies import LocalFactBody, parse_body
-from guide.api.openapi import document, error_response, json_body, json_response
+from guide.api.openapi import document, error_response, json_body, json_response, path_parameter
 from guide.extensions import db
 from guide.models import Organisation, StaffRole, StaffUser, Unit
 from guide.models.base import utcnow
@@ -90,9 +90,7 @@ document(
     {
         "summary": "Set a local fact for the organisation or (unit) one unit; empty clears it",
         "security": [{"bearer": []}],
-        "parameters": [
-            {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}
-        ],
+        "parameters": [path_parameter("key", {"type": "string"})],
         "requestBody": json_body(LocalFactBody),
         "responses": {
             "200": json_response("The value now stored (null: cleared)"),

@@ -47,6 +47,17 @@ def document(path: str, method: str, spec: dict[str, Any]) -> None:
     PATHS.setdefault(path, {})[method.lower()] = spec
 
 
+def path_parameter(
+    name: str, schema: dict[str, Any] | None = None, description: str | None = None
+) -> dict[str, Any]:
+    """Describe the path parameter `name`: an integer id unless `schema` says otherwise."""
+    parameter: dict[str, Any] = {"name": name, "in": "path", "required": True}
+    if description is not None:
+        parameter["description"] = description
+    parameter["schema"] = schema or {"type": "integer"}
+    return parameter
+
+
 def error_response(description: str) -> dict[str, Any]:
     return {
         "description": description,

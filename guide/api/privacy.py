@@ -36,6 +36,26 @@ def erase_me() -> ResponseReturnValue:
     return "", 204
 
 
+def _text(description: str) -> dict[str, Any]:
+    return {"type": "string", "description": description}
+
+
+def _text_or_null(description: str) -> dict[str, Any]:
+    return {"type": ["string", "null"], "description": description}
+
+
+def _integer(description: str) -> dict[str, Any]:
+    return {"type": "integer", "description": description}
+
+
+def _boolean(description: str) -> dict[str, Any]:
+    return {"type": "boolean", "description": description}
+
+
+def _map(description: str) -> dict[str, Any]:
+    return {"type": "object", "description": description}
+
+
 def _time(description: str) -> dict[str, Any]:
     return {"type": ["string", "null"], "format": "date-time", "description": description}
 
@@ -53,34 +73,30 @@ def _list(items: dict[str, Any], description: str) -> dict[str, Any]:
     return {"type": "array", "description": description, "items": items}
 
 
-_TEXT_OR_NULL = {"type": ["string", "null"]}
 EXPORT_SCHEMA = _object(
     {
-        "format": {"type": "string", "description": "lots-export-1: the version of this layout"},
+        "format": _text("lots-export-1: the version of this layout"),
         "account": _object(
             {
-                "id": {"type": "integer", "description": "the account's number"},
-                "email": {**_TEXT_OR_NULL, "description": "the e-mail address mail goes to"},
-                "language": {"type": "string", "description": "sv or en"},
-                "full_text_email": {"type": "boolean", "description": "whole modules in e-mail"},
-                "titles_in_email": {
-                    "type": "boolean",
-                    "description": "a sensitive guide's titles named in e-mail",
-                },
+                "id": _integer("the account's number"),
+                "email": _text_or_null("the e-mail address mail goes to"),
+                "language": _text("sv or en"),
+                "full_text_email": _boolean("whole modules in e-mail"),
+                "titles_in_email": _boolean("a sensitive guide's titles named in e-mail"),
                 "created_at": _time("when the account was made"),
                 "email_proved_at": _time("when a link mailed to the address was first used"),
                 "last_login_at": _time("the last login"),
                 "email_paused_at": _time("when e-mail stopped (unsubscribed or bounced)"),
-                "email_pause_reason": {**_TEXT_OR_NULL, "description": "why e-mail stopped"},
+                "email_pause_reason": _text_or_null("why e-mail stopped"),
             },
             "the account",
         ),
         "consents": _list(
             _object(
                 {
-                    "purpose": {"type": "string", "description": "service, contact or statistics"},
-                    "granted": {"type": "boolean", "description": "given (true) or withdrawn"},
-                    "version": {"type": "string", "description": "the wording version answered"},
+                    "purpose": _text("service, contact or statistics"),
+                    "granted": _boolean("given (true) or withdrawn"),
+                    "version": _text("the wording version answered"),
                     "recorded_at": _time("when it was answered"),
                 }
             ),
@@ -89,23 +105,23 @@ EXPORT_SCHEMA = _object(
         "enrolments": _list(
             _object(
                 {
-                    "id": {"type": "integer", "description": "the enrolment's number"},
-                    "guide": {"type": "string", "description": "the guide's id"},
-                    "organisation": {"type": "string", "description": "who issued the card"},
-                    "unit": {"type": "string", "description": "the unit that issued the card"},
+                    "id": _integer("the enrolment's number"),
+                    "guide": _text("the guide's id"),
+                    "organisation": _text("who issued the card"),
+                    "unit": _text("the unit that issued the card"),
                     "activated_at": _time("when the card was redeemed"),
-                    "status": {"type": "string", "description": "active, or erased"},
+                    "status": _text("active, or erased"),
                     "paused_at": _time("since when it is paused, if it is"),
-                    "timezone": {"type": "string", "description": "the relative's time zone"},
-                    "preferred_hour": {"type": "integer", "description": "hour of mail, 8–20"},
-                    "profile": {"type": "object", "description": "answers given at the card"},
-                    "answers": {"type": "object", "description": "latest check-in answers"},
+                    "timezone": _text("the relative's time zone"),
+                    "preferred_hour": _integer("hour of mail, 8–20"),
+                    "profile": _map("answers given at the card"),
+                    "answers": _map("latest check-in answers"),
                     "phases": _list(
                         _object(
                             {
-                                "phase": {"type": "string", "description": "the phase's id"},
+                                "phase": _text("the phase's id"),
                                 "started_at": _time("when it began"),
-                                "reason": {"type": "string", "description": "why it began"},
+                                "reason": _text("why it began"),
                             }
                         ),
                         "the phases the journey went through",
@@ -113,10 +129,10 @@ EXPORT_SCHEMA = _object(
                     "releases": _list(
                         _object(
                             {
-                                "module": {"type": "string", "description": "the module's id"},
-                                "title": {"type": "string", "description": "its title"},
+                                "module": _text("the module's id"),
+                                "title": _text("its title"),
                                 "released_at": _time("when it was released"),
-                                "reason": {"type": "string", "description": "why it came"},
+                                "reason": _text("why it came"),
                                 "read_at": _time("when it was first opened"),
                             }
                         ),
@@ -125,7 +141,7 @@ EXPORT_SCHEMA = _object(
                     "checkins": _list(
                         _object(
                             {
-                                "checkin": {"type": "string", "description": "the check-in's id"},
+                                "checkin": _text("the check-in's id"),
                                 "due_at": _time("when it fell due"),
                                 "opened_at": _time("when it was opened"),
                                 "answered_at": _time("when it was answered"),
@@ -141,8 +157,8 @@ EXPORT_SCHEMA = _object(
                     "needs": _list(
                         _object(
                             {
-                                "module": {"type": "string", "description": "after which module"},
-                                "need": {"type": "string", "description": "the need's id"},
+                                "module": _text("after which module"),
+                                "need": _text("the need's id"),
                                 "ticked_at": _time("when it was ticked"),
                             }
                         ),
@@ -152,32 +168,20 @@ EXPORT_SCHEMA = _object(
                         _object(
                             {
                                 "created_at": _time("when staff were alerted"),
-                                "source": {
-                                    "type": "string",
-                                    "description": "rule, crisis or contact_request",
-                                },
-                                "priority": {"type": "string", "description": "normal or urgent"},
-                                "reason": {"type": "string", "description": "what staff saw"},
-                                "status": {
-                                    "type": "string",
-                                    "description": "open, contacted, closed",
-                                },
-                                "phone": {**_TEXT_OR_NULL, "description": "phone given"},
-                                "contact_email": {**_TEXT_OR_NULL, "description": "address given"},
-                                "message": {**_TEXT_OR_NULL, "description": "the message written"},
+                                "source": _text("rule, crisis or contact_request"),
+                                "priority": _text("normal or urgent"),
+                                "reason": _text("what staff saw"),
+                                "status": _text("open, contacted, closed"),
+                                "phone": _text_or_null("phone given"),
+                                "contact_email": _text_or_null("address given"),
+                                "message": _text_or_null("the message written"),
                                 "first_contact_at": _time("when staff first reached the relative"),
                                 "closed_at": _time("when it was closed"),
                                 "notes": _list(
                                     _object(
                                         {
-                                            "action": {
-                                                "type": "string",
-                                                "description": "contacted, note or closed",
-                                            },
-                                            "note": {
-                                                "type": "string",
-                                                "description": "what staff wrote",
-                                            },
+                                            "action": _text("contacted, note or closed"),
+                                            "note": _text("what staff wrote"),
                                             "at": _time("when"),
                                         }
                                     ),
@@ -190,11 +194,8 @@ EXPORT_SCHEMA = _object(
                     "followup_calls": _list(
                         _object(
                             {
-                                "followup": {"type": "string", "description": "the call's id"},
-                                "outcome": {
-                                    "type": "string",
-                                    "description": "case, offered, accepted, declined or missed",
-                                },
+                                "followup": _text("the call's id"),
+                                "outcome": _text("case, offered, accepted, declined or missed"),
                                 "due_at": _time("when the call fell due"),
                                 "target_at": _time("when staff were to have called"),
                                 "created_at": _time("when it was handled"),
@@ -202,16 +203,15 @@ EXPORT_SCHEMA = _object(
                         ),
                         "follow-up calls the guide scheduled for the relative",
                     ),
-                    "contact_person": {
-                        **_TEXT_OR_NULL,
-                        "description": "the named staff member the relative may turn to",
-                    },
+                    "contact_person": _text_or_null(
+                        "the named staff member the relative may turn to"
+                    ),
                     "events": _list(
                         _object(
                             {
-                                "kind": {"type": "string", "description": "what happened"},
+                                "kind": _text("what happened"),
                                 "at": _time("when"),
-                                "data": {"type": "object", "description": "its details"},
+                                "data": _map("its details"),
                             }
                         ),
                         "everything that happened in the journey",
@@ -223,9 +223,9 @@ EXPORT_SCHEMA = _object(
         "mails": _list(
             _object(
                 {
-                    "kind": {"type": "string", "description": "welcome, login, notice, ..."},
-                    "subject": {"type": "string", "description": "its subject line"},
-                    "status": {"type": "string", "description": "sent, pending, failed, ..."},
+                    "kind": _text("welcome, login, notice, ..."),
+                    "subject": _text("its subject line"),
+                    "status": _text("sent, pending, failed, ..."),
                     "created_at": _time("when it was queued"),
                     "sent_at": _time("when it was sent"),
                 }

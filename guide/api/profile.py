@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 from guide.api import api
 from guide.api.auth import relative_token_required
 from guide.api.bodies import MAX_ID, ProfileBody, parse_body
-from guide.api.openapi import document, error_response, json_body, json_response
+from guide.api.openapi import document, error_response, json_body, json_response, path_parameter
 from guide.extensions import db
 from guide.models.base import utcnow
 from guide.services.library import current_library
@@ -45,12 +45,7 @@ document(
         "check-in not yet released to the new days; nothing is released twice.",
         "security": [{"bearer": []}],
         "parameters": [
-            {
-                "name": "enrolment_id",
-                "in": "path",
-                "required": True,
-                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
-            }
+            path_parameter("enrolment_id", {"type": "integer", "minimum": 1, "maximum": MAX_ID})
         ],
         "requestBody": json_body(ProfileBody),
         "responses": {

@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from guide.api import api
 from guide.api.auth import relative_token_required
 from guide.api.bodies import ConsentWithdrawalBody, EraseBody, SettingsBody, parse_body
-from guide.api.openapi import document, error_response, json_body, json_response
+from guide.api.openapi import document, error_response, json_body, json_response, path_parameter
 from guide.extensions import db
 from guide.mail.background import send_after_request
 from guide.models import ConsentPurpose, Relative
@@ -40,6 +40,12 @@ def _settings_of(relative: Relative) -> dict[str, Any]:
     }
 
 
+def _answer_with_saved_settings(relative: Relative) -> ResponseReturnValue:
+    """Commit the change and answer with the relative's settings as they are now."""
+    db.session.commit()
+    return jsonify(_settings_of(relative))
+
+
 @api.get("/me/settings")
 @relative_token_required
 def my_settings() -> ResponseReturnValue:
@@ -67,8 +73,7 @@ def change_my_settings() -> ResponseReturnValue:
         settings.set_titles_in_email(db.session, relative, body.titles_in_email, now)
     for enrolment, value in paused.items():
         settings.set_paused(db.session, enrolment, value, now)
-    db.session.commit()
-    return jsonify(_settings_of(relative))
+    return _answer_with_saved_settings(relative)
 
 
 @api.put("/me/consents/<purpose>")
@@ -76,8 +81,7 @@ def change_my_settings() -> ResponseReturnValue:
 def give_my_consent(purpose: str) -> ResponseReturnValue:
     relative: Relative = g.api_relative
     settings.set_consent(db.session, relative, settings.purpose_of(purpose), True, utcnow())
-    db.session.commit()
-    return jsonify(_settings_of(relative))
+    return _answer_with_saved_settings(relative)
 
 
 @api.delete("/me/consents/<purpose>")
@@ -95,8 +99,7 @@ def withdraw_my_consent(purpose: str) -> ResponseReturnValue:
         send_after_request(erasure.confirmation)
         return "", 204
     settings.set_consent(db.session, relative, chosen, False, utcnow())
-    db.session.commit()
-    return jsonify(_settings_of(relative))
+    return _answer_with_saved_settings(relative)
 
 
 SETTINGS_SCHEMA = {
@@ -126,12 +129,7 @@ SETTINGS_SCHEMA = {
         },
     },
 }
-PURPOSE = {
-    "name": "purpose",
-    "in": "path",
-    "required": True,
-    "schema": {"type": "string", "enum": [p.value for p in ConsentPurpose]},
-}
+PURPOSE = path_parameter("purpose", {"type": "string", "enum": [p.value for p in ConsentPurpose]})
 
 document(
     "/me/settings",

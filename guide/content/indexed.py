@@ -38,19 +38,19 @@ class IndexedGuide(Guide):
         try:
             return self._phases[phase_id]
         except KeyError:
-            raise KeyError(f"Guide '{self.id}' has no phase '{phase_id}'") from None
+            raise self._no_such("phase", phase_id) from None
 
     def module(self, module_id: str) -> Module:
         try:
             return self._modules[module_id]
         except KeyError:
-            raise KeyError(f"Guide '{self.id}' has no module '{module_id}'") from None
+            raise self._no_such("module", module_id) from None
 
     def checkin(self, checkin_id: str) -> Checkin:
         try:
             return self._checkins[checkin_id]
         except KeyError:
-            raise KeyError(f"Guide '{self.id}' has no check-in '{checkin_id}'") from None
+            raise self._no_such("check-in", checkin_id) from None
 
     def has_module(self, module_id: str) -> bool:
         return module_id in self._modules

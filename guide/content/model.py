@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, Protocol, TypeVar
 
 # An answer as stored and compared: a choice or yes_no is its option id ("yes"/"no"
 # for yes_no), a scale is an int 1..5, a text is a str, a multi is a frozenset of ids,
@@ -354,6 +354,14 @@ class Module:
         return Text(tuple((lang, t.summary) for lang, t in self.texts.items()))
 
 
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+_Item = TypeVar("_Item", bound=_HasId)
+
+
 @dataclass(frozen=True)
 class Guide:
     id: str
@@ -368,29 +376,27 @@ class Guide:
     crisis: Text | None = None
     followups: tuple[Followup, ...] = ()
 
+    def _one(self, items: tuple[_Item, ...], wanted: str, kind: str) -> _Item:
+        """Return the item with the id `wanted`; a KeyError names the guide and what is missing."""
+        for item in items:
+            if item.id == wanted:
+                return item
+        raise self._no_such(kind, wanted)
+
+    def _no_such(self, kind: str, wanted: str) -> KeyError:
+        return KeyError(f"Guide '{self.id}' has no {kind} '{wanted}'")
+
     def followup(self, followup_id: str) -> Followup:
-        for followup in self.followups:
-            if followup.id == followup_id:
-                return followup
-        raise KeyError(f"Guide '{self.id}' has no follow-up '{followup_id}'")
+        return self._one(self.followups, followup_id, "follow-up")
 
     def phase(self, phase_id: str) -> Phase:
-        for phase in self.phases:
-            if phase.id == phase_id:
-                return phase
-        raise KeyError(f"Guide '{self.id}' has no phase '{phase_id}'")
+        return self._one(self.phases, phase_id, "phase")
 
     def module(self, module_id: str) -> Module:
-        for module in self.modules:
-            if module.id == module_id:
-                return module
-        raise KeyError(f"Guide '{self.id}' has no module '{module_id}'")
+        return self._one(self.modules, module_id, "module")
 
     def checkin(self, checkin_id: str) -> Checkin:
-        for checkin in self.checkins:
-            if checkin.id == checkin_id:
-                return checkin
-        raise KeyError(f"Guide '{self.id}' has no check-in '{checkin_id}'")
+        return self._one(self.checkins, checkin_id, "check-in")
 
     def has_module(self, module_id: str) -> bool:
         return any(module.id == module_id for module in self.modules)

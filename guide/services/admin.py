@@ -13,9 +13,10 @@ from sqlalchemy import select
 
 from guide.errors import GuideError
 from guide.mail.outbox import queue_staff_message
-from guide.models import AuditLog, Organisation, OutboxMessage, StaffRole, StaffUser, Unit
+from guide.models import Organisation, OutboxMessage, StaffRole, StaffUser, Unit
 from guide.models.base import DbSession
 from guide.services.accounts import create_organisation, create_staff, create_unit, deactivate_staff
+from guide.services.audit import record_audit
 
 MAX_CONTACT = 300
 MAX_NAME = 200
@@ -196,14 +197,5 @@ def _audit(
     now: datetime,
     detail: str | None = None,
 ) -> None:
-    session.add(
-        AuditLog(
-            staff_user_id=by.id,
-            action=action,
-            target_type="staff_user",
-            target_id=account.id,
-            detail=detail,
-            at=now,
-        )
-    )
+    record_audit(session, by, action, "staff_user", account.id, now, detail)
     session.flush()

@@ -46,53 +46,49 @@ _DAY_MONTH_NAME = re.compile(r"(?:den\s+)?(\d{1,2})\s*([a-zåäö]+)\.?\s+(\d{4}
 class AnswerError(GuideError):
     """An answer that does not fit its question; `field` is the question's id."""
 
+    def __init__(self, message: str, question: str) -> None:
+        super().__init__("answer_invalid", message, field=question)
+
     @classmethod
     def unknown_question(cls, name: str) -> AnswerError:
-        return cls("answer_invalid", N_("Frågan '%(name)s' finns inte.", name=name), field=name)
+        return cls(N_("Frågan '%(name)s' finns inte.", name=name), name)
 
     @classmethod
     def too_long(cls, question: str, most: int) -> AnswerError:
-        return cls(
-            "answer_invalid",
-            N_("Svaret får vara högst %(most)s tecken.", most=most),
-            field=question,
-        )
+        return cls(N_("Svaret får vara högst %(most)s tecken.", most=most), question)
 
     @classmethod
     def scale(cls, question: str) -> AnswerError:
-        return cls("answer_invalid", N_("Välj ett värde från 1 till 5."), field=question)
+        return cls(N_("Välj ett värde från 1 till 5."), question)
 
     @classmethod
     def yes_no(cls, question: str) -> AnswerError:
-        return cls("answer_invalid", N_("Svara ja eller nej."), field=question)
+        return cls(N_("Svara ja eller nej."), question)
 
     @classmethod
     def choices(cls, question: str) -> AnswerError:
-        return cls("answer_invalid", N_("Välj bland alternativen som visas."), field=question)
+        return cls(N_("Välj bland alternativen som visas."), question)
 
     @classmethod
     def choice(cls, question: str) -> AnswerError:
-        return cls("answer_invalid", N_("Välj ett av alternativen som visas."), field=question)
+        return cls(N_("Välj ett av alternativen som visas."), question)
 
     @classmethod
     def date(cls, question: str) -> AnswerError:
         return cls(
-            "answer_invalid",
             "Skriv datumet som år-månad-dag, till exempel 2026-02-03, eller som 3 februari 2026.",
-            field=question,
+            question,
         )
 
     @classmethod
     def date_in_future(cls, question: str) -> AnswerError:
         return cls(
-            "answer_invalid",
-            "Datumet ligger efter i dag. Skriv dagens datum eller ett tidigare datum.",
-            field=question,
+            "Datumet ligger efter i dag. Skriv dagens datum eller ett tidigare datum.", question
         )
 
     @classmethod
     def date_too_early(cls, question: str) -> AnswerError:
-        return cls("answer_invalid", "Skriv ett datum efter år 1900.", field=question)
+        return cls("Skriv ett datum efter år 1900.", question)
 
 
 def parse_date(raw: str) -> date | None:

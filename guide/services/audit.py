@@ -1,4 +1,4 @@
-"""The audit log as the organisation's admin reads it: who read which relative's contact details."""
+"""The audit log: a row for each sensitive action, and who read which relative's contact details."""
 
 from __future__ import annotations
 
@@ -9,6 +9,28 @@ from sqlalchemy import select
 
 from guide.models import Alert, AuditLog, StaffUser
 from guide.models.base import DbSession
+
+
+def record_audit(
+    session: DbSession,
+    staff: StaffUser,
+    action: str,
+    target_type: str,
+    target_id: int,
+    now: datetime,
+    detail: str | None = None,
+) -> None:
+    """Add an audit row: who did `action` to which row, and when."""
+    session.add(
+        AuditLog(
+            staff_user_id=staff.id,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            detail=detail,
+            at=now,
+        )
+    )
 
 
 @dataclass(frozen=True)

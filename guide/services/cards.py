@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -127,22 +127,30 @@ def issue_batch(
     return batch
 
 
-def cards_query(
-    organisation_id: int,
-    status: CardStatus | None = None,
-    unit_id: int | None = None,
-    guide_id: str | None = None,
-    batch_id: int | None = None,
-    today: date | None = None,
-) -> Select[Card]:
-    """Return a query for an organisation's cards, newest first, filtered by status."""
+@dataclass(frozen=True)
+class CardFilter:
+    """Which of an organisation's cards a list shows; None (or empty) leaves a filter off.
+
+    `status` narrows only with `today`: whether a new card has expired depends on the day.
+    """
+
+    status: CardStatus | None = None
+    unit_id: int | None = None
+    guide_id: str | None = None
+    batch_id: int | None = None
+    today: date | None = None
+
+
+def cards_query(organisation_id: int, wanted: CardFilter) -> Select[Card]:
+    """Return a query for an organisation's cards, newest first, filtered as `wanted`."""
     query = select(Card).where(Card.organisation_id == organisation_id)
-    if unit_id is not None:
-        query = query.where(Card.unit_id == unit_id)
-    if guide_id:
-        query = query.where(Card.guide_id == guide_id)
-    if batch_id is not None:
-        query = query.where(Card.batch_id == batch_id)
+    status, today = wanted.status, wanted.today
+    if wanted.unit_id is not None:
+        query = query.where(Card.unit_id == wanted.unit_id)
+    if wanted.guide_id:
+        query = query.where(Card.guide_id == wanted.guide_id)
+    if wanted.batch_id is not None:
+        query = query.where(Card.batch_id == wanted.batch_id)
     if status is not None and today is not None:
         not_expired = (Card.expires_on.is_(None)) | (Card.expires_on >= today)
         if status is CardStatus.EXPIRED:
@@ -180,20 +188,13 @@ def card_scope(staff: StaffUser) -> CardScope | None:
     return None
 
 
-def scoped_cards_query(
-    scope: CardScope,
-    status: CardStatus | None = None,
-    unit_id: int | None = None,
-    guide_id: str | None = None,
-    batch_id: int | None = None,
-    today: date | None = None,
-) -> Select[Card]:
+def scoped_cards_query(scope: CardScope, wanted: CardFilter) -> Select[Card]:
     """Return `cards_query` narrowed to the scope; asking for another unit gives nothing."""
     if scope.unit_id is not None:
-        if unit_id is not None and unit_id != scope.unit_id:
-            return cards_query(scope.organisation_id, today=today).where(false())
-        unit_id = scope.unit_id
-    return cards_query(scope.organisation_id, status, unit_id, guide_id, batch_id, today)
+        if wanted.unit_id is not None and wanted.unit_id != scope.unit_id:
+            return cards_query(scope.organisation_id, CardFilter(today=wanted.today)).where(false())
+        wanted = replace(wanted, unit_id=scope.unit_id)
+    return cards_query(scope.organisation_id, wanted)
 
 
 def revoke_card(session: DbSession, card: Card, now: datetime) -> None:

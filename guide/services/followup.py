@@ -23,7 +23,6 @@ from guide.mail.outbox import queue_staff_message
 from guide.models import (
     Alert,
     AlertNote,
-    AuditLog,
     ConsentPurpose,
     ContactPerson,
     Enrolment,
@@ -33,6 +32,7 @@ from guide.models import (
     StaffUser,
 )
 from guide.models.base import DbSession
+from guide.services.audit import record_audit
 from guide.services.journey import record_event
 from scheduler.followups import target_time
 
@@ -59,6 +59,9 @@ MAX_NOTE = 2000
 
 CRISIS_REASON = "Svar som tyder på kris: kontakta snarast"
 
+
+# Who works a follow-up queue: unit staff and organisation admins (editors do not).
+QUEUE_ROLES = (StaffRole.STAFF, StaffRole.ORG_ADMIN)
 
 # When two alerts meet in one, the stronger source names it.
 _SOURCE_WEIGHT = {"rule": 0, "followup": 0, "contact_request": 1, "crisis": 2}
@@ -304,9 +307,7 @@ def urgent_mail(session: DbSession, alerts: Iterable[Alert]) -> list[OutboxMessa
 
 def may_work_queue(staff: StaffUser) -> bool:
     """Return whether the account has a follow-up queue at all (editors do not)."""
-    return staff.organisation_id is not None and staff.has_role(
-        StaffRole.STAFF, StaffRole.ORG_ADMIN
-    )
+    return staff.organisation_id is not None and staff.has_role(*QUEUE_ROLES)
 
 
 def _visible_to(staff: StaffUser) -> ColumnElement[bool]:
@@ -358,15 +359,7 @@ def contact_details(
     relative = alert.enrolment.relative
     if relative.deleted_at is not None or not relative.consent(ConsentPurpose.CONTACT):
         return None
-    session.add(
-        AuditLog(
-            staff_user_id=staff.id,
-            action="view_contact_details",
-            target_type="alert",
-            target_id=alert.id,
-            at=now,
-        )
-    )
+    record_audit(session, staff, "view_contact_details", "alert", alert.id, now)
     needs = session.execute(
         select(NeedTick.module_id, NeedTick.need_id)
         .where(NeedTick.enrolment_id == alert.enrolment_id)

@@ -15,8 +15,9 @@ from sqlalchemy import select
 from guide.content.model import Library, LocalFact, Module
 from guide.content.render import PLACEHOLDER
 from guide.errors import GuideError
-from guide.models import AuditLog, LocalFactValue, Organisation, StaffUser, Unit
+from guide.models import LocalFactValue, Organisation, StaffUser, Unit
 from guide.models.base import DbSession
+from guide.services.audit import record_audit
 
 MAX_VALUE = 2000
 
@@ -125,16 +126,7 @@ def _audit(
     session: DbSession, staff: StaffUser, action: str, row: LocalFactValue, now: datetime
 ) -> None:
     where = f"unit:{row.unit_id}" if row.unit_id is not None else f"org:{row.organisation_id}"
-    session.add(
-        AuditLog(
-            staff_user_id=staff.id,
-            action=action,
-            target_type="local_fact",
-            target_id=row.id,
-            detail=f"{row.key} ({where})"[:300],
-            at=now,
-        )
-    )
+    record_audit(session, staff, action, "local_fact", row.id, now, f"{row.key} ({where})"[:300])
 
 
 @dataclass(frozen=True)

@@ -662,26 +662,10 @@ def compute_statistics(
     before_modules = _modules(session, scope, previous, library)
     before_alerts = _alerts(session, scope, previous)
     headlines = (
-        Headline(
-            N_("Utdelade kort"),
-            cards.numbers.column_totals[0],
-            before_cards.numbers.column_totals[0],
-        ),
-        Headline(
-            N_("Aktiverade kort"),
-            cards.numbers.column_totals[1],
-            before_cards.numbers.column_totals[1],
-        ),
-        Headline(
-            N_("Utskickade avsnitt"),
-            modules.numbers.column_totals[0],
-            before_modules.numbers.column_totals[0],
-        ),
-        Headline(
-            N_("Ärenden i uppföljningskön"),
-            alerts.numbers.column_totals[0],
-            before_alerts.numbers.column_totals[0],
-        ),
+        _headline(N_("Utdelade kort"), cards, before_cards, 0),
+        _headline(N_("Aktiverade kort"), cards, before_cards, 1),
+        _headline(N_("Utskickade avsnitt"), modules, before_modules, 0),
+        _headline(N_("Ärenden i uppföljningskön"), alerts, before_alerts, 0),
     )
     rate = share(cards.numbers.column_totals[1], cards.numbers.column_totals[0])
     return Statistics(
@@ -692,4 +676,11 @@ def compute_statistics(
         activation_rate=float(rate) if rate is not None else None,
         median_days_to_activation=median_of(_days_to_activation(session, scope, period)),
         median_hours_to_contact=median_of(_hours_to_contact(session, scope, period)),
+    )
+
+
+def _headline(label: str, table: Table, before: Table, column: int) -> Headline:
+    """Set a column's total in this period beside the same total in the one before."""
+    return Headline(
+        label, table.numbers.column_totals[column], before.numbers.column_totals[column]
     )

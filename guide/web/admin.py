@@ -24,7 +24,7 @@ from guide.services.admin import (
     units_of,
 )
 from guide.web.errors import back_to
-from guide.web.forms import FieldErrors
+from guide.web.forms import FieldErrors, finish_post
 from guide.web.sessions import staff_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -101,9 +101,7 @@ def create_unit() -> ResponseReturnValue:
             form.get("name", ""),
             form.get("contact", ""),
         )
-        db.session.commit()
-        flash(_("Enheten %(name)s är skapad.", name=unit.name), "success")
-        return redirect(url_for(".index"))
+        return finish_post(_("Enheten %(name)s är skapad.", name=unit.name), url_for(".index"))
     return _page(errors, 400)
 
 
@@ -121,9 +119,7 @@ def update_unit(unit_id: int) -> ResponseReturnValue:
     errors = FieldErrors()
     with errors.collect(f"unit-{unit.id}-"):
         change_unit(db.session, unit, request.form.get("name", ""), request.form.get("contact", ""))
-        db.session.commit()
-        flash(_("Enheten %(name)s är sparad.", name=unit.name), "success")
-        return redirect(url_for(".index"))
+        return finish_post(_("Enheten %(name)s är sparad.", name=unit.name), url_for(".index"))
     return _page(errors, 400)
 
 
@@ -182,9 +178,7 @@ def deactivate(staff_id: int) -> ResponseReturnValue:
         abort(404, _("Kontot finns inte i din organisation."))
     back_to(url_for(".index"))
     stop_account(db.session, staff, account, utcnow())
-    db.session.commit()
-    flash(_("Kontot %(email)s är avstängt.", email=account.email), "success")
-    return redirect(url_for(".index"))
+    return finish_post(_("Kontot %(email)s är avstängt.", email=account.email), url_for(".index"))
 
 
 @bp.post("/organisationer")

@@ -29,6 +29,7 @@ from guide.security import MAX_DATABASE_ID, same_origin_path
 from guide.services.cards import (
     PDF_PART_SIZE,
     BatchRequest,
+    CardFilter,
     CardScope,
     card_scope,
     issue_batch,
@@ -40,7 +41,7 @@ from guide.services.cards import (
 )
 from guide.services.library import current_library
 from guide.web.errors import back_to
-from guide.web.forms import FieldErrors
+from guide.web.forms import FieldErrors, finish_post
 from guide.web.sessions import staff_required
 
 bp = Blueprint("cards", __name__, url_prefix="/personal")
@@ -87,7 +88,7 @@ def index() -> ResponseReturnValue:
     unit_id = _id_arg("enhet")
     guide_id = request.args.get("guide") or None
     batch_id = _id_arg("omgang")
-    query = scoped_cards_query(scope, status, unit_id, guide_id, batch_id, today)
+    query = scoped_cards_query(scope, CardFilter(status, unit_id, guide_id, batch_id, today))
     total = (
         db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     )
@@ -247,6 +248,4 @@ def revoke(card_id: int) -> ResponseReturnValue:
         return render_template("staff/revoke.html", card=card, guide=guide, listing=listing)
     back_to(listing)
     revoke_card(db.session, card, utcnow())
-    db.session.commit()
-    flash(_("Kortet %(code)s är spärrat.", code=card.code), "success")
-    return redirect(listing)
+    return finish_post(_("Kortet %(code)s är spärrat.", code=card.code), listing)

@@ -8,11 +8,11 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from guide.content.model import Question, QuestionType
+from guide.content.model import Guide, Library, Question, QuestionType
 from guide.errors import say
 from guide.extensions import db
 from guide.mail.delivery import send_now
-from guide.models import Alert, ConsentPurpose
+from guide.models import Alert, CheckinInstance, ConsentPurpose, Enrolment
 from guide.models.base import utcnow
 from guide.services.checkins import (
     CheckinError,
@@ -37,10 +37,7 @@ bp = Blueprint("checkins", __name__, url_prefix="/min-guide")
 @relative_required
 def answer(enrolment_id: int, instance_id: int) -> ResponseReturnValue:
     """Show an open check-in and take its answers; every question may be left empty."""
-    enrolment = enrolment_of(db.session, g.relative, enrolment_id)
-    library = current_library()
-    guide = library.guide(enrolment.guide_id)
-    instance = checkin_for_relative(db.session, g.relative, instance_id, enrolment.id)
+    enrolment, library, guide, instance = _relatives_checkin(enrolment_id, instance_id)
     checkin = checkin_of(guide, instance)
     if instance.answered_at is not None:
         return redirect(url_for(".answered", enrolment_id=enrolment.id, instance_id=instance.id))
@@ -76,6 +73,17 @@ def answer(enrolment_id: int, instance_id: int) -> ResponseReturnValue:
     )
 
 
+def _relatives_checkin(
+    enrolment_id: int, instance_id: int
+) -> tuple[Enrolment, Library, Guide, CheckinInstance]:
+    """Find a check-in through the relative's own enrolment, with the guide it asks for."""
+    enrolment = enrolment_of(db.session, g.relative, enrolment_id)
+    library = current_library()
+    guide = library.guide(enrolment.guide_id)
+    instance = checkin_for_relative(db.session, g.relative, instance_id, enrolment.id)
+    return enrolment, library, guide, instance
+
+
 def _redisplayed(questions: tuple[Question, ...], raw: dict[str, Any]) -> dict[str, Any]:
     """Return the submitted answers as the form shows them again (a scale as a number)."""
     values = dict(raw)
@@ -97,10 +105,7 @@ def _send_urgent_mail(alert_ids: tuple[int, ...]) -> None:
 @relative_required
 def answered(enrolment_id: int, instance_id: int) -> ResponseReturnValue:
     """Thank the relative and show what the answers changed; the crisis text comes first."""
-    enrolment = enrolment_of(db.session, g.relative, enrolment_id)
-    library = current_library()
-    guide = library.guide(enrolment.guide_id)
-    instance = checkin_for_relative(db.session, g.relative, instance_id, enrolment.id)
+    enrolment, library, guide, instance = _relatives_checkin(enrolment_id, instance_id)
     outcome = checkin_outcome(db.session, library, instance)
     return render_template(
         "relative/checkin_answered.html",

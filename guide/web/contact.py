@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
@@ -14,7 +14,7 @@ from guide.services.enrolment import CONSENT_TEXTS
 from guide.services.followup_calls import accept_call_offer, decline_call_offer
 from guide.services.library import current_library
 from guide.services.reading import enrolment_of, enrolments_of
-from guide.web.forms import FieldErrors
+from guide.web.forms import FieldErrors, finish_post
 from guide.web.helpers import crisis_text_for
 from guide.web.sessions import relative_required
 
@@ -91,9 +91,9 @@ def accept_call(enrolment_id: int) -> ResponseReturnValue:
     """One click: agree to be contacted and ask for the call Min guide offered."""
     enrolment = enrolment_of(db.session, g.relative, enrolment_id)
     accept_call_offer(db.session, g.relative, enrolment, utcnow())
-    db.session.commit()
-    flash(_("Tack. Någon från enheten ringer eller skriver till dig."), "success")
-    return redirect(url_for("journey.index"))
+    return finish_post(
+        _("Tack. Någon från enheten ringer eller skriver till dig."), url_for("journey.index")
+    )
 
 
 @bp.post("/<int:enrolment_id>/ring-inte")
@@ -102,6 +102,6 @@ def decline_call(enrolment_id: int) -> ResponseReturnValue:
     """'Nej tack': take the offer away; nothing more happens."""
     enrolment = enrolment_of(db.session, g.relative, enrolment_id)
     decline_call_offer(db.session, g.relative, enrolment, utcnow())
-    db.session.commit()
-    flash(_("Okej. Du kan alltid be om kontakt under Kontakta mig."), "success")
-    return redirect(url_for("journey.index"))
+    return finish_post(
+        _("Okej. Du kan alltid be om kontakt under Kontakta mig."), url_for("journey.index")
+    )

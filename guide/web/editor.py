@@ -45,6 +45,7 @@ from guide.services.drafts import (
 from guide.services.editor import module_overview, preview_source, version_diff, versions_of
 from guide.services.library import current_library
 from guide.services.simulation import guide_with_drafts, journey_timeline, relatives_reached
+from guide.web.forms import finish_post
 from guide.web.sessions import staff_required
 
 bp = Blueprint("editor", __name__, url_prefix="/redaktion")
@@ -169,9 +170,7 @@ def _save(
         retire=request.form.get("retire") == "1",
         draft=found,
     )
-    db.session.commit()
-    flash(_("Utkastet är sparat."), "success")
-    return redirect(url_for("editor.draft", draft_id=saved.id))
+    return finish_post(_("Utkastet är sparat."), url_for("editor.draft", draft_id=saved.id))
 
 
 def _edit_page(
@@ -231,9 +230,9 @@ def _edit_page(
 def submit(draft_id: int) -> ResponseReturnValue:
     found = get_draft(db.session, draft_id)
     submit_draft(db.session, found, g.staff, utcnow())
-    db.session.commit()
-    flash(_("Utkastet är skickat på granskning."), "success")
-    return redirect(url_for("editor.draft", draft_id=draft_id))
+    return finish_post(
+        _("Utkastet är skickat på granskning."), url_for("editor.draft", draft_id=draft_id)
+    )
 
 
 @bp.post("/utkast/<int:draft_id>/granska")
@@ -328,9 +327,10 @@ def restore(version_id: int) -> ResponseReturnValue:
     if version is None:
         abort(404)
     made = restore_version(db.session, _workspace(), version, g.staff, utcnow())
-    db.session.commit()
-    flash(_("Ett nytt utkast med den gamla versionens text är skapat."), "success")
-    return redirect(url_for("editor.draft", draft_id=made.id))
+    return finish_post(
+        _("Ett nytt utkast med den gamla versionens text är skapat."),
+        url_for("editor.draft", draft_id=made.id),
+    )
 
 
 @bp.route("/simulera", methods=["GET", "POST"])

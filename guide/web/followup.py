@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, g, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from guide.extensions import db
-from guide.models import Alert, StaffRole, StaffUser
+from guide.models import Alert, StaffUser
 from guide.models.base import utcnow
 from guide.services.contact_person import (
     ProfileError,
@@ -21,6 +21,7 @@ from guide.services.contact_person import (
 from guide.services.followup import (
     ACTIVE_STATUSES,
     CLOSED,
+    QUEUE_ROLES,
     alert_for_staff,
     close_alert,
     contact_details,
@@ -33,7 +34,7 @@ from guide.services.followup import (
 from guide.services.library import current_library
 from guide.services.needs import need_text
 from guide.web.errors import back_to
-from guide.web.forms import FieldErrors
+from guide.web.forms import FieldErrors, finish_post
 from guide.web.sessions import staff_required
 
 bp = Blueprint("followup", __name__, url_prefix="/personal/uppfoljning")
@@ -44,8 +45,23 @@ def _own_alert(alert_id: int) -> Alert:
     return alert_for_staff(db.session, g.staff, alert_id)
 
 
+def _page_of(alert: Alert) -> str:
+    return url_for(".alert", alert_id=alert.id)
+
+
+def _alert_to_act_on(alert_id: int) -> Alert:
+    """Find the staff member's alert; a domain error of this post is flashed on its page."""
+    found = _own_alert(alert_id)
+    back_to(_page_of(found))
+    return found
+
+
+def _note() -> str:
+    return request.form.get("note", "")
+
+
 @bp.get("/")
-@staff_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+@staff_required(*QUEUE_ROLES)
 def queue() -> ResponseReturnValue:
     """List the cases to follow up: urgent first, then the nearest target."""
     staff: StaffUser = g.staff
@@ -68,7 +84,7 @@ def queue() -> ResponseReturnValue:
 
 
 @bp.get("/<int:alert_id>")
-@staff_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+@staff_required(*QUEUE_ROLES)
 def alert(alert_id: int) -> ResponseReturnValue:
     """Show one alert; contact details only with consent, and the read is logged."""
     found = _own_alert(alert_id)
@@ -93,59 +109,48 @@ def alert(alert_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/<int:alert_id>/kontaktad")
-@staff_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+@staff_required(*QUEUE_ROLES)
 def contacted(alert_id: int) -> ResponseReturnValue:
     """Record that staff reached the relative, with a note."""
-    found = _own_alert(alert_id)
-    back_to(url_for(".alert", alert_id=found.id))
-    mark_contacted(db.session, g.staff, found, request.form.get("note", ""), utcnow())
-    db.session.commit()
-    flash(_("Ärendet är markerat som kontaktat."), "success")
-    return redirect(url_for(".alert", alert_id=found.id))
+    found = _alert_to_act_on(alert_id)
+    mark_contacted(db.session, g.staff, found, _note(), utcnow())
+    return finish_post(_("Ärendet är markerat som kontaktat."), _page_of(found))
 
 
 @bp.post("/<int:alert_id>/stang")
-@staff_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+@staff_required(*QUEUE_ROLES)
 def close(alert_id: int) -> ResponseReturnValue:
     """Close the alert and go back to the queue."""
-    found = _own_alert(alert_id)
-    back_to(url_for(".alert", alert_id=found.id))
-    close_alert(db.session, g.staff, found, request.form.get("note", ""), utcnow())
-    db.session.commit()
-    flash(_("Ärendet är stängt."), "success")
-    return redirect(url_for(".queue"))
+    found = _alert_to_act_on(alert_id)
+    close_alert(db.session, g.staff, found, _note(), utcnow())
+    return finish_post(_("Ärendet är stängt."), url_for(".queue"))
 
 
 @bp.post("/<int:alert_id>/inget-svar")
-@staff_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+@staff_required(*QUEUE_ROLES)
 def no_answer(alert_id: int) -> ResponseReturnValue:
     """Record a call nobody answered: the case stays open, with the note."""
-    found = _own_alert(alert_id)
-    back_to(url_for(".alert", alert_id=found.id))
-    mark_no_answer(db.session, g.staff, found, request.form.get("note", ""), utcnow())
-    db.session.commit()
-    flash(_("Försöket är antecknat. Ärendet är kvar i kön."), "success")
-    return redirect(url_for(".alert", alert_id=found.id))
+    found = _alert_to_act_on(alert_id)
+    mark_no_answer(db.session, g.staff, found, _note(), utcnow())
+    return finish_post(_("Försöket är antecknat. Ärendet är kvar i kön."), _page_of(found))
 
 
 @bp.post("/<int:alert_id>/ta")
-@staff_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+@staff_required(*QUEUE_ROLES)
 def take(alert_id: int) -> ResponseReturnValue:
     """Take the case: the caller becomes the relative's contact person."""
-    found = _own_alert(alert_id)
-    back_to(url_for(".alert", alert_id=found.id))
+    found = _alert_to_act_on(alert_id)
     take_case(db.session, g.staff, found, utcnow())
-    db.session.commit()
-    flash(_("Du har tagit ärendet och är nu den anhöriges kontaktperson."), "success")
-    return redirect(url_for(".alert", alert_id=found.id))
+    return finish_post(
+        _("Du har tagit ärendet och är nu den anhöriges kontaktperson."), _page_of(found)
+    )
 
 
 @bp.post("/<int:alert_id>/kontaktperson")
-@staff_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+@staff_required(*QUEUE_ROLES)
 def change_contact_person(alert_id: int) -> ResponseReturnValue:
     """Hand the relative to a colleague of the unit as their contact person."""
-    found = _own_alert(alert_id)
-    back_to(url_for(".alert", alert_id=found.id))
+    found = _alert_to_act_on(alert_id)
     chosen = next(
         (
             s
@@ -157,13 +162,11 @@ def change_contact_person(alert_id: int) -> ResponseReturnValue:
     if chosen is None:
         raise ProfileError.not_in_unit()
     set_contact_person(db.session, g.staff, found.enrolment, chosen, utcnow())
-    db.session.commit()
-    flash(_("Kontaktpersonen är bytt."), "success")
-    return redirect(url_for(".alert", alert_id=found.id))
+    return finish_post(_("Kontaktpersonen är bytt."), _page_of(found))
 
 
 @bp.route("/min-profil", methods=["GET", "POST"])
-@staff_required(StaffRole.STAFF, StaffRole.ORG_ADMIN)
+@staff_required(*QUEUE_ROLES)
 def profile() -> ResponseReturnValue:
     """What relatives see of the staff member as their contact person."""
     staff: StaffUser = g.staff
@@ -178,9 +181,7 @@ def profile() -> ResponseReturnValue:
                 form.get("role", ""),
                 form.get("reach", ""),
             )
-            db.session.commit()
-            flash(_("Din profil är sparad."), "success")
-            return redirect(url_for(".profile"))
+            return finish_post(_("Din profil är sparad."), url_for(".profile"))
     shown = profile_of(db.session, staff)
     values = (
         form

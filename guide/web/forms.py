@@ -1,4 +1,4 @@
-"""Forms: reading question answers from a submission, and showing errors at their fields."""
+"""Forms: reading question answers from a submission, showing errors at their fields, ending a post."""
 
 from __future__ import annotations
 
@@ -6,12 +6,21 @@ from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
 
+from flask import flash, redirect
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 
 from guide.content.model import Question, QuestionType
 from guide.errors import GuideError, say
 from guide.extensions import db
+
+
+def finish_post(message: str, to: str) -> ResponseReturnValue:
+    """Commit what the form post changed, say so on the next page and send the browser there."""
+    db.session.commit()
+    flash(message, "success")
+    return redirect(to)
 
 
 def answers_from_form(

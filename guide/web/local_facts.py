@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
@@ -13,7 +13,7 @@ from guide.models.base import utcnow
 from guide.services.admin import units_of
 from guide.services.library import current_library
 from guide.services.local_facts import fact_catalogue, fact_uses, local_values, set_local_fact
-from guide.web.forms import FieldErrors
+from guide.web.forms import FieldErrors, finish_post
 from guide.web.sessions import staff_required
 
 bp = Blueprint("local_facts", __name__, url_prefix="/admin/lokala-uppgifter")
@@ -76,9 +76,10 @@ def edit(key: str) -> ResponseReturnValue:
                 g.staff,
                 unit,
             )
-            db.session.commit()
-            flash(_("Uppgiften är sparad."), "success")
-            return redirect(url_for(".edit", key=key, enhet=unit.id if unit else None))
+            return finish_post(
+                _("Uppgiften är sparad."),
+                url_for(".edit", key=key, enhet=unit.id if unit else None),
+            )
     fact = library.local_facts[key]
     catalogue = {
         entry.fact.key: entry

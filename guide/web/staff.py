@@ -9,7 +9,6 @@ from flask import (
     Blueprint,
     abort,
     current_app,
-    flash,
     g,
     redirect,
     render_template,
@@ -35,7 +34,7 @@ from guide.services.accounts import (
     verify_password,
 )
 from guide.services.passwords import account_for_password_token
-from guide.web.forms import FieldErrors
+from guide.web.forms import FieldErrors, finish_post
 from guide.web.sessions import log_in_staff, log_out
 
 bp = Blueprint("staff", __name__, url_prefix="/personal")
@@ -174,9 +173,7 @@ def set_password(token: str) -> ResponseReturnValue:
             if password != request.form.get("password2", ""):
                 raise AccountError.passwords_differ()
             account.password_hash = hash_password(password)
-            db.session.commit()
-            flash(_("Lösenordet är sparat. Logga in."), "success")
-            return redirect(url_for("staff.login"))
+            return finish_post(_("Lösenordet är sparat. Logga in."), url_for("staff.login"))
     error = next(iter(errors.values()), None)
     return render_template("staff/set_password.html", error=error, email=account.email), (
         400 if error else 200
