@@ -3,8 +3,10 @@
 A batch is claimed, rendered (the login tokens of its mails inserted together),
 composed into bytes (guide.mail.mime) and sent over one SMTP connection; what the
 server took is marked sent in groups of SENT_GROUP, so a crash resends at most one
-group, each mail with the same Message-ID, and never loses one. A mail that cannot
-be rendered is set aside as unrenderable until a new release runs.
+group, each mail with the same Message-ID, and never loses one. A delivery pass
+(`deliver_batches`) claims and renders the next batch while the last one is on its
+way: a mail spends most of its time waiting for the server's replies. A mail that
+cannot be rendered is set aside as unrenderable until a new release runs.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -276,7 +277,7 @@ def _send_over_smtp(engine: Engine, outgoing: list[Outgoing], now: datetime) -> 
             taken.clear()
 
     untried = list(reversed(outgoing))
-    with _marking(engine) as marks:
+    with engine.connect() as marks:
         try:
             with smtp_connection() as server:
                 while untried:
@@ -320,34 +321,18 @@ def _record_failures(session: DbSession, sending: Sending, now: datetime) -> Cou
     return outcomes
 
 
-@contextmanager
-def _marking(engine: Engine) -> Iterator[Connection]:
-    """Open the connection a batch's marks go over, for as long as the batch is sent.
-
-    On PostgreSQL its commits do not wait for the disk: a mark lost in a database
-    crash resends its group, exactly as a crash of this process would.
-    """
-    with engine.connect() as connection:
-        postgresql = connection.dialect.name == "postgresql"
-        if postgresql:
-            connection.execute(text("SET synchronous_commit = off"))
-            connection.commit()
-        try:
-            yield connection
-        finally:
-            if postgresql:  # the connection goes back to the pool as it came
-                connection.rollback()
-                connection.execute(text("RESET synchronous_commit"))
-                connection.commit()
-
-
 def _mark_sent(connection: Connection, message_ids: list[int], now: datetime) -> None:
     """Mark messages sent and commit that at once: one UPDATE and one COMMIT for a group.
 
-    The connection is not the session's: committing the session would expire every
-    object it holds, and the marks may be made beside the session's thread.
+    The connection is not the session's (committing the session would expire every
+    object it holds), and it is held for a whole batch, beside the session's thread.
     """
     with connection.begin():
+        if connection.dialect.name == "postgresql":
+            # A mark lost in a database crash resends its group, exactly as a crash of
+            # this process would: no need to wait for the disk at every group. LOCAL:
+            # nothing outlives the transaction (a pooler may hand the line to another).
+            connection.execute(text("SET LOCAL synchronous_commit = off"))
         connection.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(message_ids))

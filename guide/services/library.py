@@ -3,8 +3,8 @@
 The folder is read once at start. Editors publish in the browser; each publication
 keeps the module's files, so every process (web workers, scheduler) rebuilds the
 guides concerned when it sees a publication newer than the one it applied. The check
-is one `max(id)` query, made once per database transaction: a request, or a batch of
-mail rendered together, asks once however often it reads the library.
+is one `max(id)` query, made once per request, and outside a request once per
+database transaction (a batch of mail rendered together asks once).
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ import logging
 from pathlib import Path
 from types import MappingProxyType
 
-from flask import Flask, current_app, g, has_app_context
+from flask import Flask, current_app, g, has_app_context, has_request_context, request
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from guide.content.loader import load_library
 from guide.content.model import Guide, Library
@@ -37,15 +38,27 @@ def init_library(app: Flask) -> None:
 def current_library() -> Library:
     """Return the live library: the folder with every publication up to now applied."""
     app = current_app
-    session = db.session()  # the request's Session itself: the scoped proxy hides transactions
-    checked = session.get_transaction()
-    if checked is None or g.get("library_checked_in") is not checked:
+    session = db.session()  # the Session itself: the scoped proxy hides its transaction
+    scope = _checking_scope(session)
+    if scope is None or g.get("library_checked_in") is not scope:
         mark = session.scalar(select(func.max(ModulePublication.id)))
         if mark != app.extensions["guide_library_mark"]:
             refresh_library(session)
-        g.library_checked_in = session.get_transaction()
+        g.library_checked_in = _checking_scope(session)
     library: Library = app.extensions["guide_library"]
     return library
+
+
+def _checking_scope(session: Session) -> object | None:
+    """What one check for publications serves: a request, else a database transaction.
+
+    Per request, so that the work of a request does not depend on how often it
+    commits (an activation answers alike whatever the address's history).
+    """
+    if has_request_context():
+        current: object = request._get_current_object()  # type: ignore[attr-defined]
+        return current
+    return session.get_transaction()
 
 
 def library_changed() -> None:

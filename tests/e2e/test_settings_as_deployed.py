@@ -41,7 +41,9 @@ def test_a_paused_guide_sends_nothing_until_resumed_then_one_catch_up_mail(
         assert "Guiden är pausad" in paused.html
 
         # Three weeks of ticks at 09:00: the check-in (day 3) and the module (day 7) wait.
-        for day in range(1, 22):
+        # What falls due stays due until a pass takes it, so a tick on each day something
+        # falls due, and one at the end, sees everything a tick every day would.
+        for day in (1, 3, 7, 10, 14, 21):
             output = deployment.tick(local(days_after(day0, day), 9, 0))
             assert "sent 0 e-mail(s)" in output, output
         assert len(deployment.sink.received) == 1
