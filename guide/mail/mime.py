@@ -82,6 +82,10 @@ class Composer:
 
 
 def _quoted_printable(body: str) -> bytes:
-    """Quoted-printable UTF-8 with CRLF line ends (quopri writes LF)."""
+    """Quoted-printable UTF-8 with CRLF line ends (quopri writes LF).
+
+    Trailing line ends stay: the CRLF before the next boundary belongs to the
+    boundary, so a body's own last (empty) lines read back as written.
+    """
     normal = body.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
-    return quopri.encodestring(normal).replace(b"\n", CRLF).rstrip(CRLF)
+    return quopri.encodestring(normal).replace(b"\n", CRLF)
