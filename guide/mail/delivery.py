@@ -60,6 +60,8 @@ class Outgoing:
     recipient: str
     mail: RenderedMail
     forget: bool = False  # the address goes once the mail is sent (FORGET_RECIPIENT_KINDS)
+    data: bytes = b""  # the message as SMTP sends it (guide.mail.mime)
+    envelope_from: str = ""
 
 
 @dataclass(frozen=True)
@@ -197,6 +199,7 @@ def _render_claimed(
     ready to send.
     """
     outcomes: Counter[str] = Counter()
+    composer = Composer(current_app.config["MAIL_DEFAULT_SENDER"])
     loaded = prefetch(session, messages)  # what rendering reads, a query per table
     outgoing: list[Outgoing] = []
     tokens = []
@@ -215,7 +218,17 @@ def _render_claimed(
             outcomes[UNRENDERABLE] += 1
             continue
         outgoing.append(
-            Outgoing(message.id, message.recipient, mail, message.kind in FORGET_RECIPIENT_KINDS)
+            Outgoing(
+                message.id,
+                message.recipient,
+                mail,
+                message.kind in FORGET_RECIPIENT_KINDS,
+                # Composed here, not in the thread that talks SMTP: that one sets the pace.
+                composer.compose(
+                    message.recipient, mail.subject, mail.text, mail.html, mail.headers
+                ),
+                composer.envelope_from,
+            )
         )
         tokens.extend(own)
     del loaded  # rendered: the prefetched rows may go
@@ -267,7 +280,6 @@ def _send_over_smtp(engine: Engine, outgoing: list[Outgoing], now: datetime) -> 
     are marked; a crash in between can repeat at most SENT_GROUP mails, never lose one.
     """
     sending = Sending()
-    composer = Composer(current_app.config["MAIL_DEFAULT_SENDER"])
     taken: list[int] = []
 
     def mark_taken() -> None:
@@ -282,12 +294,8 @@ def _send_over_smtp(engine: Engine, outgoing: list[Outgoing], now: datetime) -> 
             with smtp_connection() as server:
                 while untried:
                     item = untried.pop()
-                    mail = item.mail
-                    data = composer.compose(
-                        item.recipient, mail.subject, mail.text, mail.html, mail.headers
-                    )
                     try:
-                        server.sendmail(composer.envelope_from, [item.recipient], data)
+                        server.sendmail(item.envelope_from, [item.recipient], item.data)
                     except Exception as error:
                         mark_taken()
                         sending.refused.append((item.message_id, error))
