@@ -48,14 +48,15 @@ def select_locale() -> str:
     """Pick the language: the relative's choice, else the visitor's, else the browser's, else Swedish.
 
     A logged-in relative's choice is `Relative.language` (set by the switch on every
-    page, guide.web.language); a visitor's is the cookie that switch sets. Outside a
+    page, guide.web.language, or PATCH /api/v1/me/settings), whether the relative came
+    with a session or an API token; a visitor's is the cookie that switch sets. Outside a
     request (a command, a scheduler thread) there is nobody to ask: Swedish, unless
     the caller chose with `force_locale` (mail to a relative does).
     """
 
     if not has_request_context():
         return "sv"
-    relative = g.get("relative")
+    relative = g.get("relative") or g.get("api_relative")
     if relative is not None and relative.language in LANGUAGES:
         return str(relative.language)
     chosen = request.cookies.get(LANGUAGE_COOKIE)

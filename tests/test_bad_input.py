@@ -213,3 +213,116 @@ def test_a_500_is_logged_with_its_traceback_and_request_id(
     assert api.status_code == 500
     assert api.get_json()["request_id"] == api.headers["X-Request-ID"]
     assert any(api.headers["X-Request-ID"] in r.getMessage() for r in caplog.records)
+
+
+# --- the refusals in the reader's language ------------------------------------------------
+
+ENGLISH = {"Accept-Language": "en"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "code", "swedish", "english"),
+    [
+        (
+            b'{"code": 123, "email": "a@example.se"}',
+            "code_invalid",
+            "Skriv koden från kortet som en text, till exempel DEM-7KQ4-M2XP-9ABZ.",
+            "Type the code from the card as text, for example DEM-7KQ4-M2XP-9ABZ.",
+        ),
+        (
+            b'{"code": "X", "email": "a@example.se", "admin": true}',
+            "field_unknown",
+            "Fältet admin finns inte här. Se /api/v1/openapi.json.",
+            "There is no field admin here. See /api/v1/openapi.json.",
+        ),
+        (
+            b'{"code": "X", "email": "a@example.se", "consents": {"service": "yes"}}',
+            "consents_invalid",
+            'consents är ett objekt som {"service": true}.',
+            'consents is an object such as {"service": true}.',
+        ),
+        (
+            b"[]",
+            "invalid_json",
+            "Skicka ett JSON-objekt, till exempel {}.",
+            "Send a JSON object, for example {}.",
+        ),
+        (
+            b"{",
+            "invalid_json",
+            "Kroppen är inte giltig JSON. Skicka ett JSON-objekt.",
+            "The body is not valid JSON. Send a JSON object.",
+        ),
+        (
+            b'{"code": "x", "email": "a@example.se", "profile": {"q": '
+            + b"[" * 20
+            + b"]" * 20
+            + b"}}",
+            "invalid_json",
+            "JSON-kroppen får vara högst 16 nivåer djup.",
+            "The JSON body can be at most 16 levels deep.",
+        ),
+        (
+            b'{"code": "x\\u0000", "email": "a@example.se"}',
+            "invalid_text",
+            "Texten innehåller ett otillåtet tecken (NUL).",
+            "The text contains a character that is not allowed (NUL).",
+        ),
+    ],
+)
+def test_a_refused_body_is_answered_in_english_for_an_english_reader_with_the_same_code(
+    client: FlaskClient, app: Flask, raw: bytes, code: str, swedish: str, english: str
+) -> None:
+    sent = {"Content-Type": "application/json"}
+    in_swedish = client.post("/api/v1/activations", data=raw, headers=sent)
+    in_english = client.post("/api/v1/activations", data=raw, headers={**sent, **ENGLISH})
+    assert in_swedish.status_code == in_english.status_code == 400
+    assert in_swedish.get_json()["error"] == in_english.get_json()["error"] == code
+    assert in_swedish.get_json().get("field") == in_english.get_json().get("field")
+    assert in_swedish.get_json()["message"] == swedish
+    assert in_english.get_json()["message"] == english
+
+
+def test_an_unknown_query_parameter_is_refused_in_english_for_an_english_reader(
+    client: FlaskClient, headers: dict[str, str]
+) -> None:
+    in_swedish = client.get("/api/v1/cards?colour=red", headers=headers)
+    in_english = client.get("/api/v1/cards?colour=red", headers={**headers, **ENGLISH})
+    assert in_swedish.status_code == in_english.status_code == 400
+    assert in_swedish.get_json()["error"] == in_english.get_json()["error"] == "parameter_unknown"
+    assert in_swedish.get_json()["message"] == (
+        "Parametern colour finns inte här. Se /api/v1/openapi.json."
+    )
+    assert in_english.get_json()["message"] == (
+        "There is no parameter colour here. See /api/v1/openapi.json."
+    )
+
+
+def test_a_relative_who_chose_english_gets_refusals_in_english_without_asking(
+    client: FlaskClient, app: Flask
+) -> None:
+    from guide.extensions import db
+    from tests.checkin_support import relative_token
+
+    relative = enrol(issue_cards(make_tenant().unit)[0]).relative
+    relative.language = "en"
+    db.session.commit()
+    response = client.post(
+        "/api/v1/me/needs", json={"module": 5, "needs": []}, headers=relative_token(relative)
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "module_invalid"
+    assert response.get_json()["message"] == "Give the module in module."
+
+
+def test_every_sentence_a_body_declares_is_a_translatable_sentence() -> None:
+    from guide.api import bodies
+    from guide.errors import Sentence
+
+    models = [
+        m for m in vars(bodies).values() if isinstance(m, type) and issubclass(m, bodies.Body)
+    ]
+    assert len(models) > 10
+    for model in models:
+        for field, message in model.messages.items():
+            assert isinstance(message, Sentence), (model.__name__, field)

@@ -174,6 +174,36 @@ class TestTheDateOfTheDeath:
         ).get_json()
         assert journey["enrolments"][0]["phase"]["id"] == "forsta-aret"
 
+    def test_a_date_ahead_is_refused_in_english_for_an_english_reader(
+        self, client: FlaskClient
+    ) -> None:
+        card = issue_cards(make_tenant().unit, guide="efterlevande")[0]
+        ahead = (self.local_today() + timedelta(days=1)).isoformat()
+        body = {
+            "code": card.code,
+            "email": "a@example.se",
+            "consents": {"service": True},
+            "profile": {"dodsdatum": ahead},
+        }
+        in_swedish = client.post("/api/v1/activations", json=body).get_json()
+        in_english = client.post(
+            "/api/v1/activations", json=body, headers={"Accept-Language": "en"}
+        ).get_json()
+        assert in_swedish["error"] == in_english["error"] == "profile_invalid"
+        assert in_swedish["message"] == (
+            "Datumet ligger efter i dag. Skriv dagens datum eller ett tidigare datum."
+        )
+        assert in_english["message"] == (
+            "The date is after today. Type today's date or an earlier date."
+        )
+
+        english = {"Accept-Language": "en"}
+        client.post("/aktivera", data={"code": card.code}, headers=english)
+        page = client.post(
+            "/aktivera/fragor", data={"q-dodsdatum": "1899-12-31"}, headers=english
+        ).get_data(as_text=True)
+        assert 'id="q-dodsdatum-error">Type a date after the year 1900.' in page
+
     def enrol_with_death(self, days_ago: int) -> Enrolment:
         card = issue_cards(make_tenant().unit, guide="efterlevande")[0]
         death = self.local_today() - timedelta(days=days_ago)
@@ -298,6 +328,24 @@ class TestADateInACheckin:
         )
         assert response.status_code == 400
         assert response.get_json()["field"] == "flytt"
+
+    def test_a_date_that_is_not_one_is_refused_in_english_for_a_relative_who_chose_english(
+        self, app: Flask, client: FlaskClient
+    ) -> None:
+        enrolment, instance = self.open_checkin()
+        enrolment.relative.language = "en"
+        db.session.commit()
+        response = client.post(
+            f"/api/v1/me/checkins/{instance.id}",
+            json={"answers": {"flytt": "31 april 2026"}},
+            headers=relative_token(enrolment.relative),
+        )
+        assert response.status_code == 400
+        assert response.get_json()["error"] == "answers_invalid"
+        assert response.get_json()["field"] == "flytt"
+        assert response.get_json()["message"] == (
+            "Type the date as year-month-day, for example 2026-02-03, or as 3 feb 2026."
+        )
 
 
 MONTHS = {

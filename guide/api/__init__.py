@@ -17,7 +17,7 @@ from flask.typing import ResponseReturnValue
 from guide.api.auth import ApiError
 from guide.api.errors import answer_domain_error
 from guide.api.openapi import PATHS, openapi_document
-from guide.errors import GuideError
+from guide.errors import N_, GuideError
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 api.register_error_handler(GuideError, answer_domain_error)
@@ -38,7 +38,10 @@ def refuse_unknown_query_parameters() -> None:
         raise ApiError(
             400,
             "parameter_unknown",
-            f"Parametern {unknown[0][:40]} finns inte här. Se /api/v1/openapi.json.",
+            N_(
+                "Parametern %(name)s finns inte här. Se /api/v1/openapi.json.",
+                name=unknown[0][:40],
+            ),
             field=unknown[0][:40],
         )
 

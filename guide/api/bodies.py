@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Strict
 from pydantic import ValidationError as PydanticValidationError
 
 from guide.api.auth import ApiError
+from guide.errors import N_, Sentence
 from guide.extensions import db
 from guide.models import Enrolment, Relative
 from guide.services.reading import enrolments_of
@@ -38,8 +39,9 @@ class Body(BaseModel):
     """A request body: unknown fields are refused, and types are not guessed ("1" is no 1)."""
 
     model_config = ConfigDict(extra="forbid")
-    # field -> the sentence a wrong value gets; the rest get a general one.
-    messages: ClassVar[dict[str, str]] = {}
+    # field -> the sentence a wrong value gets; the rest get a general one. Sentences, so
+    # the API answers them in the reader's language (guide.api.errors).
+    messages: ClassVar[dict[str, Sentence]] = {}
 
 
 class Consents(Body):
@@ -57,26 +59,26 @@ class ActivationBody(Body):
     )
     consents: Consents = Field(default_factory=Consents)
 
-    messages: ClassVar[dict[str, str]] = {
-        "code": "Skriv koden från kortet som en text, till exempel DEM-7KQ4-M2XP-9ABZ.",
-        "email": "Skriv en e-postadress som ser ut som namn@exempel.se.",
-        "language": "language är sv eller en.",
-        "profile": "profile är ett objekt med svar per fråga.",
-        "consents": 'consents är ett objekt som {"service": true}.',
+    messages: ClassVar[dict[str, Sentence]] = {
+        "code": N_("Skriv koden från kortet som en text, till exempel DEM-7KQ4-M2XP-9ABZ."),
+        "email": N_("Skriv en e-postadress som ser ut som namn@exempel.se."),
+        "language": N_("language är sv eller en."),
+        "profile": N_("profile är ett objekt med svar per fråga."),
+        "consents": N_('consents är ett objekt som {"service": true}.'),
     }
 
 
 class LoginLinkBody(Body):
     email: ShortText
 
-    messages: ClassVar[dict[str, str]] = {"email": "Skriv din e-postadress som en text."}
+    messages: ClassVar[dict[str, Sentence]] = {"email": N_("Skriv din e-postadress som en text.")}
 
 
 class TokenBody(Body):
     login_token: Annotated[StrictStr, Field(max_length=200)]
 
-    messages: ClassVar[dict[str, str]] = {
-        "login_token": "Skicka token från inloggningslänken som login_token."
+    messages: ClassVar[dict[str, Sentence]] = {
+        "login_token": N_("Skicka token från inloggningslänken som login_token.")
     }
 
 
@@ -93,9 +95,9 @@ class CardBatchBody(Body):
         | None
     ) = Field(None, description="the last day the cards work, YYYY-MM-DD")
 
-    messages: ClassVar[dict[str, str]] = {
-        "count": "count är ett heltal mellan 1 och 10000.",
-        "expires": "expires skrivs ÅÅÅÅ-MM-DD.",
+    messages: ClassVar[dict[str, Sentence]] = {
+        "count": N_("count är ett heltal mellan 1 och 10000."),
+        "expires": N_("expires skrivs ÅÅÅÅ-MM-DD."),
     }
 
 
@@ -104,8 +106,8 @@ class CheckinAnswersBody(Body):
         default_factory=dict, description="question id -> answer (null or left out: skipped)"
     )
 
-    messages: ClassVar[dict[str, str]] = {
-        "answers": "answers är ett objekt med svar per fråga.",
+    messages: ClassVar[dict[str, Sentence]] = {
+        "answers": N_("answers är ett objekt med svar per fråga."),
     }
 
 
@@ -115,8 +117,8 @@ class ProfileBody(Body):
         description="question id -> answer; a date is YYYY-MM-DD (null or left out: no answer)",
     )
 
-    messages: ClassVar[dict[str, str]] = {
-        "profile": "profile är ett objekt med svar per fråga.",
+    messages: ClassVar[dict[str, Sentence]] = {
+        "profile": N_("profile är ett objekt med svar per fråga."),
     }
 
 
@@ -125,10 +127,10 @@ class NeedsBody(Body):
     needs: Annotated[list[Annotated[StrictStr, Field(max_length=64)]], Field(max_length=50)]
     enrolment: Id | None = Field(None, description="only with several guides that share a module")
 
-    messages: ClassVar[dict[str, str]] = {
-        "module": "Ange avsnittet i module.",
-        "needs": "needs är en lista med behovens id.",
-        "enrolment": "enrolment är id:t för en av dina guider.",
+    messages: ClassVar[dict[str, Sentence]] = {
+        "module": N_("Ange avsnittet i module."),
+        "needs": N_("needs är en lista med behovens id."),
+        "enrolment": N_("enrolment är id:t för en av dina guider."),
     }
 
 
@@ -139,18 +141,18 @@ class ContactRequestBody(Body):
     consent: StrictBool = Field(False, description="consent to contact, given now")
     enrolment: Id | None = Field(None, description="default: the newest")
 
-    messages: ClassVar[dict[str, str]] = {
-        "phone": "Skriv telefonnumret som en text, till exempel 070-123 45 67.",
-        "email": "Skriv en e-postadress som ser ut som namn@exempel.se.",
-        "message": "Meddelandet är en text på högst 2000 tecken.",
-        "enrolment": "enrolment är id:t för en av dina guider.",
+    messages: ClassVar[dict[str, Sentence]] = {
+        "phone": N_("Skriv telefonnumret som en text, till exempel 070-123 45 67."),
+        "email": N_("Skriv en e-postadress som ser ut som namn@exempel.se."),
+        "message": N_("Meddelandet är en text på högst 2000 tecken."),
+        "enrolment": N_("enrolment är id:t för en av dina guider."),
     }
 
 
 class AlertNoteBody(Body):
     note: Text = ""
 
-    messages: ClassVar[dict[str, str]] = {"note": "note är en text på högst 2000 tecken."}
+    messages: ClassVar[dict[str, Sentence]] = {"note": N_("note är en text på högst 2000 tecken.")}
 
 
 class DraftBody(Body):
@@ -167,9 +169,9 @@ class DraftBody(Body):
     )
     retire: StrictBool = Field(False, description="retire the module (source is ignored)")
 
-    messages: ClassVar[dict[str, str]] = {
-        "source": "source är modulfilens hela text, högst 60000 tecken.",
-        "base_version": "base_version är id:t för versionen du utgick från, eller null.",
+    messages: ClassVar[dict[str, Sentence]] = {
+        "source": N_("source är modulfilens hela text, högst 60000 tecken."),
+        "base_version": N_("base_version är id:t för versionen du utgick från, eller null."),
     }
 
 
@@ -177,7 +179,7 @@ class ReviewBody(Body):
     decision: Literal["approve", "reject"]
     comment: Text = ""
 
-    messages: ClassVar[dict[str, str]] = {"decision": "decision är approve eller reject."}
+    messages: ClassVar[dict[str, Sentence]] = {"decision": N_("decision är approve eller reject.")}
 
 
 class SimulateBody(Body):
@@ -191,9 +193,9 @@ class SimulateBody(Body):
     start_phase: Annotated[StrictStr, Field(max_length=64)] | None = None
     include_drafts: StrictBool = False
 
-    messages: ClassVar[dict[str, str]] = {
-        "days": "days är ett heltal mellan 1 och 730.",
-        "answers": "answers är ett objekt: kontrollfråga -> lista med svar per tillfälle.",
+    messages: ClassVar[dict[str, Sentence]] = {
+        "days": N_("days är ett heltal mellan 1 och 730."),
+        "answers": N_("answers är ett objekt: kontrollfråga -> lista med svar per tillfälle."),
     }
 
 
@@ -204,9 +206,9 @@ class LocalFactBody(Body):
     value: Text = Field(description="plain text; empty clears it (the fallback shows again)")
     unit: ShortText | None = Field(None, description="a unit's slug: that unit's override")
 
-    messages: ClassVar[dict[str, str]] = {
-        "value": "Skriv värdet som text, högst 2000 tecken.",
-        "unit": "Skriv enhetens kortnamn, till exempel anhorigstod.",
+    messages: ClassVar[dict[str, Sentence]] = {
+        "value": N_("Skriv värdet som text, högst 2000 tecken."),
+        "unit": N_("Skriv enhetens kortnamn, till exempel anhorigstod."),
     }
 
 
@@ -227,9 +229,9 @@ class SettingsBody(Body):
         None, description="enrolment id -> true to pause, false to resume"
     )
 
-    messages: ClassVar[dict[str, str]] = {
-        "preferred_hour": "Välj en tid mellan klockan 8 och klockan 20.",
-        "language": "Välj sv eller en.",
+    messages: ClassVar[dict[str, Sentence]] = {
+        "preferred_hour": N_("Välj en tid mellan klockan 8 och klockan 20."),
+        "language": N_("Välj sv eller en."),
     }
 
 
@@ -244,8 +246,8 @@ class EraseBody(Body):
 
     confirm: Literal[True] = Field(description="must be true")
 
-    messages: ClassVar[dict[str, str]] = {
-        "confirm": 'Skicka {"confirm": true} för att radera kontot. Det går inte att ångra.',
+    messages: ClassVar[dict[str, Sentence]] = {
+        "confirm": N_('Skicka {"confirm": true} för att radera kontot. Det går inte att ångra.'),
     }
 
 
@@ -260,7 +262,7 @@ def parse_body(model: type[M], *, optional: bool = False) -> M:
     else:
         data = _loads(raw)
     if not isinstance(data, dict):
-        raise ApiError(400, "invalid_json", "Skicka ett JSON-objekt, till exempel {}.")
+        raise ApiError(400, "invalid_json", N_("Skicka ett JSON-objekt, till exempel {}."))
     _check_storable(data)
     try:
         return model.model_validate(data)
@@ -274,7 +276,7 @@ def _loads(raw: bytes) -> Any:
     except (ValueError, RecursionError):
         # json's own errors are ValueErrors; a very deep nesting hits the recursion limit.
         raise ApiError(
-            400, "invalid_json", "Kroppen är inte giltig JSON. Skicka ett JSON-objekt."
+            400, "invalid_json", N_("Kroppen är inte giltig JSON. Skicka ett JSON-objekt.")
         ) from None
 
 
@@ -296,18 +298,22 @@ def _check_storable(data: Any) -> None:
         value, depth = stack.pop()
         if isinstance(value, str):
             if "\x00" in value:
-                raise ApiError(400, "invalid_text", "Texten innehåller ett otillåtet tecken (NUL).")
+                raise ApiError(
+                    400, "invalid_text", N_("Texten innehåller ett otillåtet tecken (NUL).")
+                )
             continue
         if isinstance(value, dict | list):
             if depth > MAX_DEPTH:
                 raise ApiError(
-                    400, "invalid_json", f"JSON-kroppen får vara högst {MAX_DEPTH} nivåer djup."
+                    400,
+                    "invalid_json",
+                    N_("JSON-kroppen får vara högst %(depth)s nivåer djup.", depth=MAX_DEPTH),
                 )
             items = list(value.items()) if isinstance(value, dict) else list(enumerate(value))
             for key, item in items:
                 if isinstance(key, str) and "\x00" in key:
                     raise ApiError(
-                        400, "invalid_text", "Texten innehåller ett otillåtet tecken (NUL)."
+                        400, "invalid_text", N_("Texten innehåller ett otillåtet tecken (NUL).")
                     )
                 stack.append((item, depth + 1))
 
@@ -320,12 +326,14 @@ def _refusal(model: type[Body], error: PydanticValidationError) -> ApiError:
         return ApiError(
             400,
             "field_unknown",
-            f"Fältet {field} finns inte här. Se /api/v1/openapi.json.",
+            N_("Fältet %(field)s finns inte här. Se /api/v1/openapi.json.", field=field),
             field=field,
         )
     code = f"{field}_missing" if first["type"] == "missing" else f"{field}_invalid"
     message = model.messages.get(field) or (
-        f"Fältet {field} saknas." if first["type"] == "missing" else f"Fältet {field} har fel form."
+        N_("Fältet %(field)s saknas.", field=field)
+        if first["type"] == "missing"
+        else N_("Fältet %(field)s har fel form.", field=field)
     )
     return ApiError(400, code, message, field=".".join(location) or field)
 
@@ -339,7 +347,11 @@ def query_id(name: str) -> int | None:
     if raw is None:
         return None
     if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
-        raise ApiError(400, f"{name}_invalid", f"{name} är ett heltal från 1 till {MAX_ID}.")
+        raise ApiError(
+            400,
+            f"{name}_invalid",
+            N_("%(name)s är ett heltal från 1 till %(most)s.", name=name, most=MAX_ID),
+        )
     return int(raw)
 
 
@@ -350,5 +362,5 @@ def enrolments_named(relative: Relative, wanted: int | None) -> list[Enrolment]:
         return enrolments
     chosen = [e for e in enrolments if e.id == wanted]
     if not chosen:
-        raise ApiError(404, "enrolment_not_found", "Guiden finns inte bland dina guider.")
+        raise ApiError(404, "enrolment_not_found", N_("Guiden finns inte bland dina guider."))
     return chosen

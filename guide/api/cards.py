@@ -12,6 +12,7 @@ from guide.api import api
 from guide.api.auth import ApiError, staff_token_required
 from guide.api.bodies import CardBatchBody, parse_body, query_id
 from guide.api.openapi import document, error_response, json_body, json_response, path_parameter
+from guide.errors import N_
 from guide.extensions import db
 from guide.models import Card, CardStatus, StaffRole, StaffUser, Unit
 from guide.models.base import utcnow
@@ -33,7 +34,7 @@ LIST_LIMIT = 500
 def _scope(staff: StaffUser) -> CardScope:
     scope = card_scope(staff)
     if scope is None:
-        raise ApiError(403, "cards_forbidden", "Ditt konto kan inte skapa eller se kort.")
+        raise ApiError(403, "cards_forbidden", N_("Ditt konto kan inte skapa eller se kort."))
     return scope
 
 
@@ -43,9 +44,11 @@ def _unit_for(staff: StaffUser, slug: str) -> Unit:
         select(Unit).where(Unit.organisation_id == scope.organisation_id, Unit.slug == slug)
     )
     if unit is None:
-        raise ApiError(404, "unit_unknown", f"Din organisation har ingen enhet '{slug}'.")
+        raise ApiError(
+            404, "unit_unknown", N_("Din organisation har ingen enhet '%(unit)s'.", unit=slug)
+        )
     if not scope.holds(unit.organisation_id, unit.id):
-        raise ApiError(403, "unit_forbidden", "Du kan bara skapa kort för din egen enhet.")
+        raise ApiError(403, "unit_forbidden", N_("Du kan bara skapa kort för din egen enhet."))
     return unit
 
 
@@ -73,14 +76,14 @@ def create_cards() -> ResponseReturnValue:
     unit = _unit_for(staff, body.unit)
     guide = current_library().guides.get(body.guide)
     if guide is None:
-        raise ApiError(400, "guide_unknown", "Det finns ingen sådan guide.", field="guide")
+        raise ApiError(400, "guide_unknown", N_("Det finns ingen sådan guide."), field="guide")
     expires = None
     if body.expires:
         try:
             expires = date.fromisoformat(body.expires)
         except ValueError:
             raise ApiError(
-                400, "expires_invalid", "expires skrivs ÅÅÅÅ-MM-DD.", field="expires"
+                400, "expires_invalid", N_("expires skrivs ÅÅÅÅ-MM-DD."), field="expires"
             ) from None
     now = utcnow()
     batch = issue_batch(
@@ -125,7 +128,7 @@ def list_cards() -> ResponseReturnValue:
             status = CardStatus(status_value)
         except ValueError:
             raise ApiError(
-                400, "status_invalid", "status är new, activated, expired eller revoked."
+                400, "status_invalid", N_("status är new, activated, expired eller revoked.")
             ) from None
     today = local_today(utcnow())
     query = scoped_cards_query(
@@ -173,7 +176,7 @@ def revoke_one_card(card_id: int) -> ResponseReturnValue:
     scope = _scope(g.api_staff)
     card = db.session.get(Card, card_id)
     if card is None or not scope.holds(card.organisation_id, card.unit_id):
-        raise ApiError(404, "card_not_found", "Kortet finns inte bland dina kort.")
+        raise ApiError(404, "card_not_found", N_("Kortet finns inte bland dina kort."))
     now = utcnow()
     revoke_card(db.session, card, now)
     db.session.commit()

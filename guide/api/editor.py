@@ -13,6 +13,7 @@ from guide.api import api
 from guide.api.auth import ApiError, staff_token_required
 from guide.api.bodies import DraftBody, ReviewBody, SimulateBody, parse_body
 from guide.api.openapi import document, error_response, json_body, json_response, path_parameter
+from guide.errors import N_
 from guide.extensions import db
 from guide.models import ModuleVersion, StaffRole
 from guide.models.base import utcnow
@@ -242,7 +243,9 @@ def module_versions(guide_id: str, module_id: str) -> ResponseReturnValue:
     live = live_version(db.session, workspace, guide_id, module_id)
     versions = versions_of(db.session, guide_id, module_id, live.id if live else None)
     if not versions:
-        raise ApiError(404, "module_unknown", f"Avsnittet {module_id[:100]} finns inte.")
+        raise ApiError(
+            404, "module_unknown", N_("Avsnittet %(module)s finns inte.", module=module_id[:100])
+        )
     db.session.commit()
     return jsonify({"versions": versions})
 
@@ -262,11 +265,16 @@ _document(
 def _version_arg(name: str, guide_id: str, module_id: str) -> ModuleVersion:
     raw = request.args.get(name, "")
     if not raw:
-        raise ApiError(400, f"{name}_missing", f"Ange versionen i {name}.", field=name)
+        raise ApiError(
+            400, f"{name}_missing", N_("Ange versionen i %(name)s.", name=name), field=name
+        )
     version = db.session.get(ModuleVersion, int(raw)) if raw.isdigit() and len(raw) < 10 else None
     if version is None or (version.guide_id, version.module_id) != (guide_id, module_id):
         raise ApiError(
-            404, "version_unknown", f"Avsnittet har ingen version {raw[:12]}.", field=name
+            404,
+            "version_unknown",
+            N_("Avsnittet har ingen version %(version)s.", version=raw[:12]),
+            field=name,
         )
     return version
 
@@ -284,7 +292,7 @@ def module_diff(guide_id: str, module_id: str) -> ResponseReturnValue:
             else None
         )
         if draft is None or (draft.guide_id, draft.module_id) != (guide_id, module_id):
-            raise ApiError(404, "draft_not_found", "Utkastet finns inte.", field="draft")
+            raise ApiError(404, "draft_not_found", N_("Utkastet finns inte."), field="draft")
         diff = version_diff(db.session, workspace, old, draft=draft)
     else:
         diff = version_diff(db.session, workspace, old, new=_version_arg("to", guide_id, module_id))

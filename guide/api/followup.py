@@ -12,6 +12,7 @@ from guide.api import api
 from guide.api.auth import ApiError, staff_token_required
 from guide.api.bodies import AlertNoteBody, parse_body
 from guide.api.openapi import document, error_response, json_body, json_response, path_parameter
+from guide.errors import N_
 from guide.extensions import db
 from guide.models import Alert, StaffUser
 from guide.models.base import utcnow
@@ -101,7 +102,7 @@ def _iso(moment: datetime | None) -> str | None:
 def _queue_staff() -> StaffUser:
     staff: StaffUser = g.api_staff
     if not may_work_queue(staff):
-        raise ApiError(403, "no_queue", "Kontot har ingen uppföljningskö.")
+        raise ApiError(403, "no_queue", N_("Kontot har ingen uppföljningskö."))
     return staff
 
 
@@ -133,7 +134,7 @@ def list_alerts() -> ResponseReturnValue:
     elif wanted in STATUSES:
         statuses = (wanted,)
     else:
-        raise ApiError(400, "status_invalid", "status är open, contacted, closed eller all.")
+        raise ApiError(400, "status_invalid", N_("status är open, contacted, closed eller all."))
     alerts = db.session.scalars(queue_query(staff, statuses).limit(LIST_LIMIT)).all()
     return jsonify({"alerts": [alert_json(alert, staff) for alert in alerts]})
 

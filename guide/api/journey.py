@@ -15,6 +15,7 @@ from guide.api.bodies import (
     query_id,
 )
 from guide.api.openapi import document, error_response, json_body, json_response
+from guide.errors import N_
 from guide.extensions import db
 from guide.models.base import utcnow
 from guide.services.library import current_library
@@ -155,7 +156,7 @@ def my_module(module_id: str) -> ResponseReturnValue:
                     "needs": [{"id": i, "text": t} for i, t in page.needs],
                 }
             )
-    raise ApiError(404, "module_not_released", "Avsnittet finns inte bland dina avsnitt.")
+    raise ApiError(404, "module_not_released", N_("Avsnittet finns inte bland dina avsnitt."))
 
 
 document(

@@ -10,6 +10,7 @@ from guide.api import api
 from guide.api.auth import ApiError, staff_token_required
 from guide.api.bodies import LocalFactBody, parse_body
 from guide.api.openapi import document, error_response, json_body, json_response, path_parameter
+from guide.errors import N_
 from guide.extensions import db
 from guide.models import Organisation, StaffRole, StaffUser, Unit
 from guide.models.base import utcnow
@@ -19,7 +20,9 @@ from guide.services.local_facts import LocalFactError, fact_catalogue, set_local
 
 def _organisation(staff: StaffUser) -> Organisation:
     if staff.organisation is None:
-        raise ApiError(403, "organisation_required", "Ditt konto hör inte till någon organisation.")
+        raise ApiError(
+            403, "organisation_required", N_("Ditt konto hör inte till någon organisation.")
+        )
     return staff.organisation
 
 

@@ -13,6 +13,7 @@ from guide.api.bodies import (
     parse_body,
 )
 from guide.api.tokens import bearer_token
+from guide.errors import N_
 from guide.extensions import db, limiter
 from guide.mail.background import send_after_request
 from guide.models.base import utcnow
@@ -54,7 +55,7 @@ def revoke_token() -> ResponseReturnValue:
     token = bearer_token()
     if token is None:
         raise ApiError(
-            401, "unauthorized", "Logga in med en giltig token (Authorization: Bearer ...)."
+            401, "unauthorized", N_("Logga in med en giltig token (Authorization: Bearer ...).")
         )
     token.revoked_at = utcnow()
     db.session.commit()

@@ -12,7 +12,13 @@ ERROR_SCHEMA = {
     "required": ["error", "message"],
     "properties": {
         "error": {"type": "string", "description": "A stable code, e.g. code_used"},
-        "message": {"type": "string", "description": "A sentence for a person, in Swedish"},
+        "message": {
+            "type": "string",
+            "description": (
+                "A sentence for a person in the reader's language: the relative's chosen"
+                " language, else Accept-Language (sv or en), else Swedish"
+            ),
+        },
     },
 }
 

@@ -8,6 +8,7 @@ from flask.typing import ResponseReturnValue
 from guide.api import api
 from guide.api.auth import ApiError, staff_token_required
 from guide.api.openapi import document, error_response, json_response
+from guide.errors import N_
 from guide.extensions import db
 from guide.models import StaffRole, StaffUser
 from guide.models.base import utcnow
@@ -23,14 +24,14 @@ from guide.suppression import HIDDEN_MARK, SMALL_MARK
 def get_stats() -> ResponseReturnValue:
     staff: StaffUser = g.api_staff
     if staff.organisation_id is None:
-        raise ApiError(403, "stats_forbidden", "Ditt konto hör inte till någon organisation.")
+        raise ApiError(403, "stats_forbidden", N_("Ditt konto hör inte till någon organisation."))
     units = list(units_of(db.session, staff.organisation_id))
     slug = request.args.get("unit")
     unit_id = None
     if slug:
         unit = next((u for u in units if u.slug == slug), None)
         if unit is None:
-            raise ApiError(404, "unit_unknown", "Enheten finns inte bland dina enheter.")
+            raise ApiError(404, "unit_unknown", N_("Enheten finns inte bland dina enheter."))
         unit_id = unit.id
     scope = stats_scope(staff, unit_id, units)
     period = Period.parse(request.args.get("from"), request.args.get("to"), local_today(utcnow()))

@@ -76,19 +76,21 @@ class AnswerError(GuideError):
     @classmethod
     def date(cls, question: str) -> AnswerError:
         return cls(
-            "Skriv datumet som år-månad-dag, till exempel 2026-02-03, eller som 3 februari 2026.",
+            N_(
+                "Skriv datumet som år-månad-dag, till exempel 2026-02-03, eller som 3 februari 2026."
+            ),
             question,
         )
 
     @classmethod
     def date_in_future(cls, question: str) -> AnswerError:
         return cls(
-            "Datumet ligger efter i dag. Skriv dagens datum eller ett tidigare datum.", question
+            N_("Datumet ligger efter i dag. Skriv dagens datum eller ett tidigare datum."), question
         )
 
     @classmethod
     def date_too_early(cls, question: str) -> AnswerError:
-        return cls("Skriv ett datum efter år 1900.", question)
+        return cls(N_("Skriv ett datum efter år 1900."), question)
 
 
 def parse_date(raw: str) -> date | None:
