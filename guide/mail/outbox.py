@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from guide.models import OutboxMessage, Relative
 from guide.models.base import DbSession, utcnow
@@ -99,7 +99,7 @@ def claim_due(session: DbSession, now: datetime, limit: int, worker: str) -> lis
     """
     stale = now - CLAIM_TIMEOUT
     query = (
-        select(OutboxMessage)
+        select(OutboxMessage.id)
         .where(
             or_(
                 (OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now),
@@ -108,24 +108,26 @@ def claim_due(session: DbSession, now: datetime, limit: int, worker: str) -> lis
         )
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
-        .execution_options(populate_existing=True)
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    messages = list(session.scalars(query))
-    for message in messages:
-        message.status = "sending"
-        message.claimed_at = now
-        message.claimed_by = worker
-    ids = [message.id for message in messages]
+    ids = list(session.scalars(query))
+    if ids:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .values(status="sending", claimed_at=now, claimed_by=worker)
+            .execution_options(synchronize_session=False)
+        )
     session.commit()
-    # The commit expired the rows: read them back in one query, not one refresh each.
     if not ids:
         return []
+    # Read after the commit: rows the session held before are read afresh.
     return list(
         session.scalars(
             select(OutboxMessage)
             .where(OutboxMessage.id.in_(ids))
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .execution_options(populate_existing=True)
         )
     )
