@@ -326,3 +326,18 @@ def test_every_sentence_a_body_declares_is_a_translatable_sentence() -> None:
     for model in models:
         for field, message in model.messages.items():
             assert isinstance(message, Sentence), (model.__name__, field)
+
+
+def test_the_api_says_its_own_sentences_in_the_readers_language(client: FlaskClient) -> None:
+    """A login link's acknowledgement and a missing staff token, in Swedish and in English."""
+    body = {"email": "vem@example.se"}
+    swedish = client.post("/api/v1/auth/login-link", json=body).get_json()["message"]
+    english = client.post("/api/v1/auth/login-link", json=body, headers=ENGLISH).get_json()
+    assert swedish == "Om adressen finns hos oss har vi skickat en inloggningslänk."
+    assert english["message"] == "If we have that address, we have sent a login link to it."
+
+    refused = client.get("/api/v1/cards").get_json()
+    refused_en = client.get("/api/v1/cards", headers=ENGLISH).get_json()
+    assert refused["error"] == refused_en["error"] == "unauthorized"
+    assert refused["message"] == "Använd en API-nyckel för personal (guide staff token)."
+    assert refused_en["message"] == "Use a staff API token (guide staff token)."

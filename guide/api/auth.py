@@ -54,7 +54,11 @@ def staff_token_required(*roles: StaffRole) -> Callable[[F], F]:
             token = bearer_token()
             staff = token.staff_user if token else None
             if staff is None:
-                raise ApiError(401, "unauthorized", "Use a staff API token (guide staff token).")
+                raise ApiError(
+                    401,
+                    "unauthorized",
+                    N_("Använd en API-nyckel för personal (guide staff token)."),
+                )
             if roles and not staff.has_role(*roles):
                 abort(403)
             g.api_staff = staff

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import g, jsonify
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 
 from guide.api import api
 from guide.api.auth import relative_token_required
@@ -41,6 +42,8 @@ def request_my_contact() -> ResponseReturnValue:
         {
             "enrolment": alert.enrolment_id,
             "status": "requested",
-            "message": "Tack. Personalen på enheten som gav dig kortet hör av sig till dig.",
+            "message": gettext(
+                "Tack. Personalen på enheten som gav dig kortet hör av sig till dig."
+            ),
         }
     ), 201

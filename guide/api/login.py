@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import jsonify
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 
 from guide.api import api
 from guide.api.auth import ApiError
@@ -29,7 +30,9 @@ def login_link() -> ResponseReturnValue:
     message = request_login_link(db.session, body.email, utcnow())
     db.session.commit()
     send_after_request(message)
-    return jsonify({"message": "Om adressen finns hos oss har vi skickat en inloggningslänk."}), 202
+    return jsonify(
+        {"message": gettext("Om adressen finns hos oss har vi skickat en inloggningslänk.")}
+    ), 202
 
 
 @api.post("/auth/token")
