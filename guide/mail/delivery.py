@@ -199,7 +199,13 @@ def _render_claimed(
     ready to send.
     """
     outcomes: Counter[str] = Counter()
-    composer = Composer(current_app.config["MAIL_DEFAULT_SENDER"])
+    # Composed here, not in the thread that talks SMTP (that one sets the pace);
+    # captured mail is kept as rendered and needs no bytes.
+    composer = (
+        None
+        if current_app.config["GUIDE_CAPTURE_MAIL"]
+        else Composer(current_app.config["MAIL_DEFAULT_SENDER"])
+    )
     loaded = prefetch(session, messages)  # what rendering reads, a query per table
     outgoing: list[Outgoing] = []
     tokens = []
@@ -217,17 +223,19 @@ def _render_claimed(
             _set_aside_unrenderable(session, message, now)
             outcomes[UNRENDERABLE] += 1
             continue
+        data = (
+            composer.compose(message.recipient, mail.subject, mail.text, mail.html, mail.headers)
+            if composer is not None
+            else b""
+        )
         outgoing.append(
             Outgoing(
                 message.id,
                 message.recipient,
                 mail,
                 message.kind in FORGET_RECIPIENT_KINDS,
-                # Composed here, not in the thread that talks SMTP: that one sets the pace.
-                composer.compose(
-                    message.recipient, mail.subject, mail.text, mail.html, mail.headers
-                ),
-                composer.envelope_from,
+                data,
+                composer.envelope_from if composer is not None else "",
             )
         )
         tokens.extend(own)

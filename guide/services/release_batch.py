@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, ColumnElement, Text, cast, select, text
 
@@ -55,6 +55,17 @@ class BatchConflict(Exception):
 
 # Plans remembered per pass at most; a pass over more distinct states starts afresh.
 MEMO_SIZE = 10_000
+T = TypeVar("T")
+
+
+def remembered(table: dict[Any, T], key: Any, compute: Callable[[], T]) -> T:
+    """Return `table[key]`, computed and kept first if new; a full table starts afresh."""
+    if key in table:
+        return table[key]
+    if len(table) >= MEMO_SIZE:
+        table.clear()
+    value = table[key] = compute()
+    return value
 
 
 @dataclass
@@ -84,17 +95,14 @@ class CompiledLibrary:
         self, claimed: _Claimed, now: datetime, key: tuple[Any, ...] | None = None
     ) -> tuple[EnrolmentState, Plan]:
         """Return the state and plan of a claimed enrolment at `now` (remembered)."""
-        key = memo_key(claimed, now) if key is None else key
-        known = self.plans.get(key) if self.memoise else None
-        if known is not None:
-            return known
-        state = state_from(claimed, self._json)
-        decided = plan(self.guide(claimed.row.guide_id), state, now)
-        if self.memoise:
-            if len(self.plans) >= MEMO_SIZE:
-                self.plans.clear()
-            self.plans[key] = (state, decided)
-        return state, decided
+
+        def decide() -> tuple[EnrolmentState, Plan]:
+            state = state_from(claimed, self._json)
+            return state, plan(self.guide(claimed.row.guide_id), state, now)
+
+        if not self.memoise:
+            return decide()
+        return remembered(self.plans, memo_key(claimed, now) if key is None else key, decide)
 
     def batch_decision(
         self, claimed: _Claimed, now: datetime
@@ -105,26 +113,18 @@ class CompiledLibrary:
         they are all the follow-up step reads beyond the state.
         """
         key = memo_key(claimed, now)
-        remembered = self.batch_plans.get((key, claimed.calls)) if self.memoise else None
-        if remembered is not None:
-            return remembered
-        state, decided = self.decision(claimed, now, key)
-        outcome = (
-            state,
-            writer_plan(self.guide(claimed.row.guide_id), state, decided, claimed.calls, now),
-        )
-        if self.memoise:
-            if len(self.batch_plans) >= MEMO_SIZE:
-                self.batch_plans.clear()
-            self.batch_plans[(key, claimed.calls)] = outcome
-        return outcome
+
+        def decide() -> tuple[EnrolmentState, Plan | None]:
+            state, decided = self.decision(claimed, now, key)
+            guide = self.guide(claimed.row.guide_id)
+            return state, writer_plan(guide, state, decided, claimed.calls, now)
+
+        if not self.memoise:
+            return decide()
+        return remembered(self.batch_plans, (key, claimed.calls), decide)
 
     def _json(self, raw: str) -> Any:
-        if raw not in self.json_texts:
-            if len(self.json_texts) >= MEMO_SIZE:
-                self.json_texts.clear()
-            self.json_texts[raw] = json.loads(raw)
-        return self.json_texts[raw]
+        return remembered(self.json_texts, raw, lambda: json.loads(raw))
 
     def guide(self, guide_id: str) -> IndexedGuide:
         compiled = self.guides.get(guide_id)
