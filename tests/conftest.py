@@ -16,6 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+# Hypothesis's plugin is named here rather than loaded from its entry point (pyproject
+# turns that off): loaded that way pytest would rewrite the asserts of all of
+# hypothesis on each run where bytecode is not cached, half a second of the pure tests.
+pytest_plugins = ["_hypothesis_pytestplugin"]
+
 if TYPE_CHECKING:
     from flask import Flask
     from flask.testing import FlaskClient, FlaskCliRunner

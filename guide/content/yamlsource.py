@@ -115,7 +115,7 @@ class _FastLineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: i
     """libyaml's parser (about seven times as fast) with the same constructors.
 
     Content that libyaml does not read goes to `_LineLoader`, which decides and says
-    where and why; tests/pure/test_yaml_loaders.py reads every YAML text in the
+    where and why; tests/properties/test_yaml_loaders.py reads every YAML text in the
     repository both ways and finds the same values on the same lines.
     """
 

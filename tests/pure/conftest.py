@@ -2,5 +2,6 @@
 
 Nothing here builds an app or opens a database; the modules under test import
 neither Flask nor SQLAlchemy (test_purity.py proves it in a fresh interpreter).
-Run them alone with `pytest tests/pure`.
+Each test is one worked case; the random searches over the same code are in
+tests/properties/. Run these alone with `pytest tests/pure`.
 """

@@ -15,7 +15,8 @@ from guide.content.model import (
     ReleaseModule,
     SetPhase,
 )
-from tests.conftest import FIXTURE_CONTENT, SHIPPED_CONTENT
+from tests.conftest import FIXTURE_CONTENT
+from tests.pure.shipped import shipped_library
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +86,7 @@ def test_load_library_refuses_content_with_errors(content_copy: Path) -> None:
 
 
 def test_shipped_content_loads_all_three_guides() -> None:
-    library = load_library(SHIPPED_CONTENT)
+    library = shipped_library()
     assert set(library.guides) >= {"aterhamtning", "demenslots", "efterlevande"}
     assert library.guide("efterlevande").sensitive
     assert library.guide("efterlevande").crisis is not None

@@ -9,7 +9,8 @@ from guide.content.loader import load_library
 from guide.content.model import Duration
 from scheduler.followups import plan_followups
 from scheduler.planner import EnrolmentState, PhaseVisit
-from tests.conftest import SHIPPED_CONTENT, TESTS, at
+from tests.conftest import TESTS, at
+from tests.pure.shipped import shipped_library
 
 FOLLOWUP_CONTENT = TESTS / "fixtures" / "content" / "followups"
 CALL = """followups:
@@ -94,7 +95,7 @@ def test_a_followup_cannot_count_from_a_question_that_is_not_a_date(content_copy
 
 
 def test_the_shipped_guides_call_after_the_diagnosis_first_contact_discharge_and_in_grief() -> None:
-    library = load_library(SHIPPED_CONTENT)
+    library = shipped_library()
     expected = {
         "demenslots": {"ring-efter-diagnosen": "tidig"},
         "aterhamtning": {
@@ -109,7 +110,7 @@ def test_the_shipped_guides_call_after_the_diagnosis_first_contact_discharge_and
 
 
 def test_the_bereaved_are_called_within_the_first_week() -> None:
-    guide = load_library(SHIPPED_CONTENT).guide("efterlevande")
+    guide = shipped_library().guide("efterlevande")
     activated = at("2026-03-02 20:00")  # a Monday evening
     state = EnrolmentState(activated_at=activated, phase_history=(PhaseVisit("akut", activated),))
     due = plan_followups(guide, state, frozenset(), at("2026-03-09 09:00")).calls
@@ -120,7 +121,7 @@ def test_the_bereaved_are_called_within_the_first_week() -> None:
 
 
 def test_the_anniversary_call_counts_from_the_date_of_the_death() -> None:
-    guide = load_library(SHIPPED_CONTENT).guide("efterlevande")
+    guide = shipped_library().guide("efterlevande")
     call = guide.followup("ring-infor-arsdagen")
     assert call.date_question == "dodsdatum"
     # Enrolled 40 days after the death: the call comes two weeks before the anniversary.

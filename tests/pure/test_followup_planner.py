@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from guide.content.model import (
     Condition,
@@ -101,20 +99,6 @@ def test_daylight_saving_changes_neither_the_day_nor_the_hour() -> None:
     assert shown(autumn) == "Mon 2026-10-26 09:00"
     assert spring.astimezone(UTC).hour == 7  # summer time
     assert autumn.astimezone(UTC).hour == 8  # winter time
-
-
-@given(
-    st.datetimes(
-        min_value=datetime(2025, 1, 1), max_value=datetime(2028, 12, 31), timezones=st.just(UTC)
-    ),
-    st.integers(min_value=1, max_value=400),
-)
-def test_every_call_comes_at_nine_on_a_weekday(anchor: datetime, days: int) -> None:
-    due = followup_due_time(anchor, Duration(days, "d"), STOCKHOLM).astimezone(STOCKHOLM)
-    assert due.weekday() < 5
-    assert (due.hour, due.minute) == (9, 0)
-    calendar_day = anchor.astimezone(STOCKHOLM).date() + timedelta(days=days)
-    assert 0 <= (due.date() - calendar_day).days <= 2
 
 
 def test_zero_days_is_at_once_in_working_hours_and_next_working_morning_outside() -> None:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from guide.content.model import (
     Checkin,
@@ -216,27 +214,6 @@ def test_hours_just_before_quiet_hours_stay_exact() -> None:
 def test_preferred_hour_outside_eight_to_twenty_is_rejected(hour: int) -> None:
     with pytest.raises(ValueError, match="between 08:00 and 20:00"):
         due_time(local("2026-05-04 10:00"), days(1), STOCKHOLM, preferred_hour=hour)
-
-
-anchors = st.datetimes(
-    min_value=datetime(2025, 1, 1), max_value=datetime(2030, 12, 31), timezones=st.just(UTC)
-)
-
-
-@given(anchor=anchors, n=st.integers(1, 800), hour=st.integers(8, 20))
-def test_days_always_land_on_local_date_plus_n_at_preferred_hour(
-    anchor: datetime, n: int, hour: int
-) -> None:
-    local_due = due_time(anchor, days(n), STOCKHOLM, hour).astimezone(STOCKHOLM)
-    assert local_due.date() == anchor.astimezone(STOCKHOLM).date() + timedelta(days=n)
-    assert (local_due.hour, local_due.minute) == (hour, 0)
-
-
-@given(anchor=anchors, n=st.integers(1, 100))
-def test_hours_are_never_early_and_never_quiet(anchor: datetime, n: int) -> None:
-    due = due_time(anchor, Duration(n, "h"), STOCKHOLM)
-    assert due >= anchor + timedelta(hours=n)
-    assert 8 <= due.astimezone(STOCKHOLM).hour < 21
 
 
 # --- the enrolment's state --------------------------------------------------------------

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 import pytest
 
 from guide.content.checker import check_content
-from guide.content.loader import load_library
 from guide.content.model import (
     Action,
     Answers,
@@ -23,8 +22,8 @@ from guide.content.readability import lix
 from scheduler.planner import EnrolmentState
 from scheduler.rules import answer_checkin
 from tests.conftest import SHIPPED_CONTENT
+from tests.pure.shipped import shipped_library
 
-LIBRARY = load_library(SHIPPED_CONTENT)
 GUIDES = ["aterhamtning", "demenslots", "efterlevande"]
 # National numbers we are certain of; anything else local is a {{ local.* }} placeholder.
 # 077-150 50 50 is Bris's line for adults who are worried about a child.
@@ -33,7 +32,7 @@ PHONE_LIKE = re.compile(r"(?<![\w.-])(?:\d[\d -]{1,12}\d|\d{3,})(?![\w.-])")
 
 
 def guide(guide_id: str) -> Guide:
-    return LIBRARY.guide(guide_id)
+    return shipped_library().guide(guide_id)
 
 
 def test_content_check_is_clean_even_at_lix_45() -> None:
@@ -122,7 +121,7 @@ def test_no_invented_phone_numbers(guide_id: str) -> None:
 
 
 def test_local_facts_have_national_fallbacks() -> None:
-    for fact in LIBRARY.local_facts.values():
+    for fact in shipped_library().local_facts.values():
         assert fact.fallback and fact.description
 
 
