@@ -17,7 +17,6 @@ from guide.content.render import render_markdown, render_plain
 from guide.models import (
     CheckinInstance,
     Enrolment,
-    LoginToken,
     OutboxMessage,
     Relative,
     Release,
@@ -38,19 +37,19 @@ from guide.services.settings import EMAIL_CHANGE_HOURS, email_change_token
 
 # While the delivery pass renders a batch, the login tokens its mails carry wait here
 # and are inserted together afterwards (one statement, no savepoint per mail).
-_deferred_tokens: ContextVar[list[LoginToken] | None] = ContextVar(
+_deferred_tokens: ContextVar[list[dict[str, Any]] | None] = ContextVar(
     "lots_deferred_login_tokens", default=None
 )
 
 
 @contextmanager
-def deferring_login_tokens() -> Iterator[list[LoginToken]]:
-    """Collect the login-token rows that rendering creates instead of inserting each at once.
+def deferring_login_tokens() -> Iterator[list[dict[str, Any]]]:
+    """Collect the login-token rows (column values) rendering makes, instead of inserting each.
 
     The caller adds the rows of the mails that rendered; a mail that failed to render
     leaves nothing behind.
     """
-    tokens: list[LoginToken] = []
+    tokens: list[dict[str, Any]] = []
     reset = _deferred_tokens.set(tokens)
     try:
         yield tokens

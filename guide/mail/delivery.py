@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -22,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import Connection, Engine, Update, case, text, update
+from sqlalchemy import Connection, Engine, Update, case, insert, text, update
 
 from guide.mail.content import deferring_login_tokens, prefetch
 from guide.mail.mime import Composer
@@ -34,7 +35,7 @@ from guide.mail.smtp import (
     connection_lost,
     smtp_connection,
 )
-from guide.models import CapturedMail, OutboxMessage, Relative
+from guide.models import CapturedMail, LoginToken, OutboxMessage, Relative
 from guide.models.base import DbSession, utcnow
 from guide.version import code_release
 
@@ -208,7 +209,7 @@ def _render_claimed(
     )
     loaded = prefetch(session, messages)  # what rendering reads, a query per table
     outgoing: list[Outgoing] = []
-    tokens = []
+    tokens: list[dict[str, Any]] = []
     for message in messages:
         try:
             with deferring_login_tokens() as own:
@@ -239,8 +240,14 @@ def _render_claimed(
             )
         )
         tokens.extend(own)
+        # Let the thread sending the last batch read its reply: a thread busy in Python
+        # holds the GIL for up to 5 ms (sys.getswitchinterval()), and without this the
+        # sender stood still while a batch rendered (measured: 86 of 2,000 mails went
+        # out during rendering, 17 ms each; with it, 500 at 3 ms each).
+        time.sleep(0)
     del loaded  # rendered: the prefetched rows may go
-    session.add_all(tokens)  # the links in the mails work before any mail leaves
+    if tokens:  # the links in the mails work before any mail leaves
+        session.execute(insert(LoginToken), tokens)
     session.commit()
     return outgoing, outcomes
 

@@ -7,6 +7,7 @@ import hmac
 import re
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import delete, func, select, update
@@ -71,27 +72,27 @@ def create_login_token(
     With `attach`, using the token also moves that pending account into `relative`.
     """
     token, row = new_login_token(relative, now, lifetime, attach)
-    session_.add(row)
+    session_.add(LoginToken(**row))
     session_.flush()
     return token
 
 
 def new_login_token(
     relative: Relative, now: datetime, lifetime: timedelta, attach: Relative | None = None
-) -> tuple[str, LoginToken]:
-    """Return a new token and the row that keeps its hash, not yet added to any session.
+) -> tuple[str, dict[str, Any]]:
+    """Return a new token and the column values of the row that keeps its hash.
 
-    The delivery pass makes the tokens of a whole batch of mails and inserts them in
-    one statement once the mails have rendered.
+    The delivery pass makes the tokens of a whole batch of mails and inserts their
+    rows in one statement once the mails have rendered.
     """
     token = secrets.token_urlsafe(32)
-    row = LoginToken(
-        relative_id=relative.id,
-        token_hash=hash_token(token),
-        created_at=now,
-        expires_at=now + lifetime,
-        attach_relative_id=attach.id if attach is not None else None,
-    )
+    row = {
+        "relative_id": relative.id,
+        "token_hash": hash_token(token),
+        "created_at": now,
+        "expires_at": now + lifetime,
+        "attach_relative_id": attach.id if attach is not None else None,
+    }
     return token, row
 
 
