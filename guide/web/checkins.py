@@ -8,7 +8,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from guide.content.model import Guide, Library, Question, QuestionType
+from guide.content.model import Guide, Library
 from guide.errors import say
 from guide.extensions import db
 from guide.mail.delivery import send_now
@@ -26,7 +26,7 @@ from guide.services.journey import state_of
 from guide.services.library import current_library
 from guide.services.reading import enrolment_of
 from guide.web.errors import back_to
-from guide.web.forms import FieldErrors, answers_from_form
+from guide.web.forms import FieldErrors, answers_from_form, shown_again
 from guide.web.helpers import crisis_text_for
 from guide.web.sessions import relative_required
 
@@ -56,7 +56,7 @@ def answer(enrolment_id: int, instance_id: int) -> ResponseReturnValue:
             return redirect(
                 url_for(".answered", enrolment_id=enrolment.id, instance_id=instance.id)
             )
-        values = _redisplayed(checkin.questions, raw)
+        values = shown_again(checkin.questions, raw)
     return (
         render_template(
             "relative/checkin.html",
@@ -82,16 +82,6 @@ def _relatives_checkin(
     guide = library.guide(enrolment.guide_id)
     instance = checkin_for_relative(db.session, g.relative, instance_id, enrolment.id)
     return enrolment, library, guide, instance
-
-
-def _redisplayed(questions: tuple[Question, ...], raw: dict[str, Any]) -> dict[str, Any]:
-    """Return the submitted answers as the form shows them again (a scale as a number)."""
-    values = dict(raw)
-    for question in questions:
-        value = values.get(question.id)
-        if question.type is QuestionType.SCALE and isinstance(value, str) and value.isdigit():
-            values[question.id] = int(value)
-    return values
 
 
 def _send_urgent_mail(alert_ids: tuple[int, ...]) -> None:

@@ -39,6 +39,20 @@ def answers_from_form(
     return answers
 
 
+def shown_again(questions: Iterable[Question], raw: dict[str, Any]) -> dict[str, Any]:
+    """Return submitted answers as a form shows them again after a mistake (a scale as a number).
+
+    The form's fields compare a scale's answer with the numbers 1 to 5; the form sent
+    the text "4".
+    """
+    values = dict(raw)
+    for question in questions:
+        value = values.get(question.id)
+        if question.type is QuestionType.SCALE and isinstance(value, str) and value.isdigit():
+            values[question.id] = int(value)
+    return values
+
+
 class FieldErrors(dict[str, str]):
     """The errors of one form submission by field name: what the page shows beside each field.
 

@@ -12,7 +12,7 @@ from guide.services.journey import state_of
 from guide.services.library import current_library
 from guide.services.profile import change_profile
 from guide.services.reading import enrolment_of
-from guide.web.forms import FieldErrors, answers_from_form
+from guide.web.forms import FieldErrors, answers_from_form, shown_again
 from guide.web.sessions import relative_required
 
 bp = Blueprint("profile", __name__, url_prefix="/min-guide")
@@ -33,7 +33,7 @@ def answers(enrolment_id: int) -> ResponseReturnValue:
             db.session.commit()
             flash(_("Dina svar är sparade. Guiden följer dem från och med nu."), "info")
             return redirect(url_for("journey.index"))
-        values = raw
+        values = shown_again(guide.profile, raw)
     return (
         render_template(
             "relative/profile.html",

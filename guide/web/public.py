@@ -39,7 +39,7 @@ from guide.services.login import (
     request_login_link,
     use_login_token,
 )
-from guide.web.forms import FieldErrors, answers_from_form
+from guide.web.forms import FieldErrors, answers_from_form, shown_again
 from guide.web.helpers import current_locale
 from guide.web.sessions import log_in_relative, log_out
 
@@ -95,6 +95,8 @@ def activate_questions() -> ResponseReturnValue:
             answers = answers_from_form(guide.profile, request.form)
             with errors.collect(prefix="q-"):
                 answers = clean_answers(guide.profile, answers, today=local_today(utcnow()))
+            if errors:
+                answers = shown_again(guide.profile, answers)
         if not errors:
             session["activation"] = {**pending, "profile": answers}
             return redirect(url_for("public.activate_consent"))
