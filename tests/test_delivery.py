@@ -182,7 +182,7 @@ def test_a_temporary_refusal_retries_with_growing_back_off(smtp_app: Flask, sink
 def test_batches_sent_while_the_next_renders_send_each_mail_once_and_record_every_failure(
     smtp_app: Flask, sink: SmtpSink
 ) -> None:
-    """deliver_outbox renders batch n+1 while batch n is on its way (a thread of its own)."""
+    """deliver_outbox renders batch n+1 while batch n is on its way (a thread, then a process)."""
     enrolled(count=11)
     refusals = {"anhorig2@example.se": "550 5.1.1 No such user"}
     refusals |= {f"anhorig{n}@example.se": "451 4.3.0 Try again later" for n in (4, 8)}
@@ -216,6 +216,37 @@ def test_a_connection_lost_in_one_batch_leaves_its_rest_and_the_next_batches_go(
     assert sorted(sink.message_ids().values()) == [1] * 4
     waiting = [m for m in db.session.scalars(select(OutboxMessage)) if m.status == "pending"]
     assert all(m.next_attempt_at == ACTIVATED + timedelta(minutes=1) for m in waiting)
+
+
+def test_a_sending_process_that_dies_repeats_at_most_one_group_and_loses_nothing(
+    smtp_app: Flask, sink: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first batch goes from a thread, the second from the sending process, which dies.
+
+    It had sent and marked one group and sent five more; those five and the rest of
+    its batch wait for the next pass, and the third batch goes from the thread again.
+    """
+    from guide.mail import delivery
+    from guide.mail.sending import SENT_GROUP
+    from tests.sending_crash import TAKEN_UNMARKED, send_a_group_and_five_more_then_die
+
+    batch = SENT_GROUP + 10
+    enrolled(count=3 * batch)
+    monkeypatch.setattr(delivery, "send_batch_in_process", send_a_group_and_five_more_then_die)
+    report = deliver_outbox(db.session, ACTIVATED, batch_size=batch)
+
+    assert (report.batches, report.sent, report.retrying) == (3, 2 * batch + SENT_GROUP, 10)
+    assert sink.connections == 4  # the thread's two batches, the process's group and its five
+    statuses = Counter(db.session.scalars(select(OutboxMessage.status)))
+    assert statuses == {"sent": 2 * batch + SENT_GROUP, "pending": 10}
+
+    later = ACTIVATED + timedelta(minutes=2)
+    assert deliver_outbox(db.session, later).sent == 10
+    arrived = sink.message_ids()
+    assert len(arrived) == 3 * batch  # every mail arrived …
+    repeated = {key: n for key, n in arrived.items() if n > 1}
+    assert len(repeated) == TAKEN_UNMARKED and set(repeated.values()) == {2}  # … 5 twice
+    assert set(db.session.scalars(select(OutboxMessage.status))) == {"sent"}
 
 
 def test_back_off_doubles_up_to_six_hours() -> None:
@@ -662,7 +693,7 @@ def test_a_mail_that_does_not_render_leaves_no_login_token_behind(
 def test_a_crash_after_sending_repeats_at_most_one_group_and_loses_nothing(
     smtp_app: Flask, sink: SmtpSink, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from guide.mail.delivery import SENT_GROUP
+    from guide.mail.sending import SENT_GROUP
 
     total = SENT_GROUP + 5
     enrolled(count=total)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import smtplib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
-from flask import current_app
+from flask import Flask
 
 
 class PermanentFailure(Exception):
@@ -19,6 +20,8 @@ class TemporaryFailure(Exception):
 
 def classify_failure(error: BaseException) -> Exception:
     """Return a TemporaryFailure or PermanentFailure for an error from smtplib or the network."""
+    if isinstance(error, PermanentFailure | TemporaryFailure):
+        return error  # told apart already (guide.mail.sending does it where it sends)
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in error.recipients.values()]
         if codes and all(500 <= code < 600 for code in codes):
@@ -54,24 +57,50 @@ def connection_lost(error: BaseException) -> bool:
     return isinstance(error, OSError) and not isinstance(error, smtplib.SMTPException)
 
 
+@dataclass(frozen=True)
+class SmtpSettings:
+    """The mail server to send through: Flask-Mail's settings and GUIDE_SMTP_TIMEOUT."""
+
+    server: str
+    port: int
+    use_ssl: bool
+    use_tls: bool
+    username: str | None
+    password: str | None
+    debug: int
+    timeout: float
+
+    @classmethod
+    def of(cls, app: Flask) -> SmtpSettings:
+        state = app.extensions["mail"]
+        return cls(
+            server=state.server,
+            port=int(state.port),
+            use_ssl=bool(state.use_ssl),
+            use_tls=bool(state.use_tls),
+            username=state.username,
+            password=state.password,
+            debug=int(state.debug),
+            timeout=float(app.config["GUIDE_SMTP_TIMEOUT"]),
+        )
+
+
 @contextmanager
-def smtp_connection() -> Iterator[smtplib.SMTP]:
-    """Open the configured mail server (Flask-Mail's settings) for one batch, with a timeout.
+def smtp_connection(settings: SmtpSettings) -> Iterator[smtplib.SMTP]:
+    """Open the mail server for one batch, with a timeout.
 
     Flask-Mail opens smtplib.SMTP without a timeout, so a server that accepts the
     connection and then says nothing would hold the delivery pass (and, with one
     instance at a time, all delivery) forever; GUIDE_SMTP_TIMEOUT bounds every step.
     """
-    state = current_app.extensions["mail"]
-    timeout = current_app.config["GUIDE_SMTP_TIMEOUT"]
-    factory = smtplib.SMTP_SSL if state.use_ssl else smtplib.SMTP
-    host = factory(state.server, state.port, timeout=timeout)
+    factory = smtplib.SMTP_SSL if settings.use_ssl else smtplib.SMTP
+    host = factory(settings.server, settings.port, timeout=settings.timeout)
     try:
-        host.set_debuglevel(int(state.debug))
-        if state.use_tls:
+        host.set_debuglevel(settings.debug)
+        if settings.use_tls:
             host.starttls()
-        if state.username and state.password:
-            host.login(state.username, state.password)
+        if settings.username and settings.password:
+            host.login(settings.username, settings.password)
         yield host
     finally:
         try:

@@ -4,8 +4,8 @@
 
 First the outbox route as the scheduler runs it: notices for `count` relatives are
 rendered from their templates (text and HTML, a login link each) and sent in batches
-of 200, one SMTP connection per batch, each message marked sent as the server takes
-it. Then the same messages, as the server received them, are sent again with plain
+of 200, one SMTP connection per batch (the first from a thread, the rest from a
+sending process), what the server took marked sent 20 at a time. Then the same messages, as the server received them, are sent again with plain
 smtplib over one connection: the cost of SMTP and the sink alone. The SMTP server
 runs in a process of its own so that it does not share this process's CPU.
 """
@@ -122,6 +122,10 @@ def main() -> None:
     )
     for line in counter.report(report.sent, "mail"):
         print(f"  {line}")
+    print(
+        "  (this process's statements; from the second batch on, the sending process marks "
+        "what the server took: a SET and an UPDATE per 20 mails, 0.1 per mail more)"
+    )
     if report.sent != count or len(received) != count:
         raise SystemExit(f"Expected {count:,} mails sent and received.")
 

@@ -1,0 +1,127 @@
+"""Send a rendered batch over one SMTP connection and mark what the server took.
+
+This is the part of a delivery pass that waits on the mail server. It reads no app
+and no app config, only what it is handed, so that the pass (guide.mail.delivery)
+can run it in a thread or in a process of its own, beside the rendering of the next
+batch. What the server took is marked sent in groups of SENT_GROUP, committed at
+once: a crash resends at most one group, each mail with the same Message-ID, and
+never loses one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Connection, Engine, case, create_engine, text, update
+
+from guide.mail.outbox import FORGET_RECIPIENT_KINDS
+from guide.mail.smtp import SmtpSettings, classify_failure, connection_lost, smtp_connection
+from guide.models import OutboxMessage
+
+# Mails the server took are marked sent this many at a time: a crash resends at most these.
+SENT_GROUP = 20
+
+
+@dataclass(frozen=True)
+class Wire:
+    """One mail as SMTP sends it: its outbox row, its envelope and its bytes."""
+
+    message_id: int
+    envelope_from: str
+    recipient: str
+    data: bytes
+
+
+@dataclass
+class Sending:
+    """What sending a batch did: how many the server took, and what failed.
+
+    The failures are told apart already (guide.mail.smtp.classify_failure), so that
+    they cross from a sending process as plain exceptions.
+    """
+
+    sent: int = 0
+    refused: list[tuple[int, Exception]] = field(default_factory=list)  # a message, its failure
+    stopped: Exception | None = None  # what ended the connection before the batch did
+    untried: list[int] = field(default_factory=list)  # left waiting when it stopped
+
+
+def send_batch(engine: Engine, smtp: SmtpSettings, batch: list[Wire], now: datetime) -> Sending:
+    """Send the batch over one SMTP connection; mark what the server took in small groups.
+
+    Marks go on a connection of their own, never the session's. Before a failure is
+    reported and at the end, the mails already taken are marked.
+    """
+    sending = Sending()
+    taken: list[int] = []
+
+    def mark_taken() -> None:
+        if taken:
+            mark_sent(marks, taken, now)
+            sending.sent += len(taken)
+            taken.clear()
+
+    untried = list(reversed(batch))
+    with engine.connect() as marks:
+        try:
+            with smtp_connection(smtp) as server:
+                while untried:
+                    item = untried.pop()
+                    try:
+                        server.sendmail(item.envelope_from, [item.recipient], item.data)
+                    except Exception as error:
+                        mark_taken()
+                        sending.refused.append((item.message_id, classify_failure(error)))
+                        if connection_lost(error):
+                            raise
+                        continue
+                    taken.append(item.message_id)
+                    if len(taken) >= SENT_GROUP:
+                        mark_taken()
+                mark_taken()
+        except Exception as error:  # no connection, or it broke: the rest of the batch waits
+            mark_taken()
+            sending.stopped = classify_failure(error)
+            sending.untried = [item.message_id for item in reversed(untried)]
+    return sending
+
+
+def mark_sent(connection: Connection, message_ids: list[int], now: datetime) -> None:
+    """Mark messages sent and commit that at once: one UPDATE and one COMMIT for a group."""
+    with connection.begin():
+        if connection.dialect.name == "postgresql":
+            # A mark lost in a database crash resends its group, exactly as a crash of
+            # this process would: no need to wait for the disk at every group. LOCAL:
+            # nothing outlives the transaction (a pooler may hand the line to another).
+            connection.execute(text("SET LOCAL synchronous_commit = off"))
+        connection.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(message_ids))
+            .values(
+                status="sent",
+                sent_at=now,
+                attempts=OutboxMessage.attempts + 1,
+                last_error=None,
+                recipient=case(
+                    (OutboxMessage.kind.in_(FORGET_RECIPIENT_KINDS), ""),
+                    else_=OutboxMessage.recipient,
+                ),
+            )
+        )
+
+
+# The engine of a sending process: one per process, made when the process starts.
+_process_engine: Engine | None = None
+
+
+def start_sending_process(database_url: str) -> None:
+    """Open the database of a sending process (the pool's initializer)."""
+    global _process_engine
+    _process_engine = create_engine(database_url, pool_size=1, pool_pre_ping=True)
+
+
+def send_batch_in_process(smtp: SmtpSettings, batch: list[Wire], now: datetime) -> Sending:
+    """Send a batch from a sending process, on the engine it opened when it started."""
+    assert _process_engine is not None, "start_sending_process runs first"
+    return send_batch(_process_engine, smtp, batch, now)
