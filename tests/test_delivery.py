@@ -249,6 +249,21 @@ def test_a_sending_process_that_dies_repeats_at_most_one_group_and_loses_nothing
     assert set(db.session.scalars(select(OutboxMessage.status))) == {"sent"}
 
 
+def test_where_no_process_can_start_every_batch_goes_from_the_thread(
+    smtp_app: Flask, sink: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from guide.mail import delivery
+
+    def no_processes(*_args: object, **_kwargs: object) -> None:
+        raise OSError(38, "Function not implemented")  # no sem_open: no /dev/shm
+
+    monkeypatch.setattr(delivery, "ProcessPoolExecutor", no_processes)
+    enrolled(count=7)
+    report = deliver_outbox(db.session, ACTIVATED, batch_size=3)
+    assert (report.batches, report.sent) == (3, 7)
+    assert sorted(sink.message_ids().values()) == [1] * 7
+
+
 def test_back_off_doubles_up_to_six_hours() -> None:
     assert [retry_delay(n) for n in (1, 2, 3, 9, 10, 30)] == [
         timedelta(minutes=1),

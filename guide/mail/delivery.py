@@ -167,13 +167,18 @@ class _Senders:
     def start_process(self) -> None:
         """Start the sending process, unless it runs already or cannot be used."""
         if self.process is None and self.process_usable:
-            self.process = ProcessPoolExecutor(
-                max_workers=1,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=start_sending_process,
-                initargs=(self.engine.url.render_as_string(hide_password=False),),
-            )
-            self.process.submit(int)  # start it now, while the batch before goes out
+            try:
+                self.process = ProcessPoolExecutor(
+                    max_workers=1,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=start_sending_process,
+                    initargs=(self.engine.url.render_as_string(hide_password=False),),
+                )
+                self.process.submit(int)  # start it now, while the batch before goes out
+            except (OSError, ImportError, NotImplementedError) as error:
+                # No processes here (a container without /dev/shm, say): the thread sends.
+                log.warning("Cannot start a sending process (%r); sending from a thread", error)
+                self.process, self.process_usable = None, False
 
     def submit(self, smtp: SmtpSettings, batch: list[Wire], now: datetime) -> Future[Sending]:
         """Hand a batch to the sending process if there is one, else to the thread."""
@@ -208,7 +213,7 @@ def _delivered(session: DbSession, batch: _OnItsWay, now: datetime) -> Delivery:
     """Wait for a batch on its way; record its failures; return what it did."""
     try:
         sending = batch.future.result()
-    except Exception as error:  # the sending process died: what it marked was sent
+    except Exception as error:  # the sending process died, or the database went away
         sending = _left_unsent(session, batch.message_ids, error)
     batch.outcomes.update(_record_failures(session, sending, now))
     return _delivery(batch.claimed, batch.outcomes)
@@ -220,7 +225,7 @@ def _left_unsent(session: DbSession, message_ids: list[int], error: Exception) -
     The server may have taken the last group before the sender could mark it; those
     go again later with the same Message-ID (at most SENT_GROUP), none is lost.
     """
-    log.warning("The sending process stopped (%r); the rest of its batch will be retried", error)
+    log.warning("Sending a batch stopped (%r); the rest of it will be retried", error)
     sent = set(
         session.scalars(
             select(OutboxMessage.id).where(
@@ -230,7 +235,7 @@ def _left_unsent(session: DbSession, message_ids: list[int], error: Exception) -
     )
     return Sending(
         sent=len(sent),
-        stopped=TemporaryFailure(f"the sending process stopped: {error!r}"),
+        stopped=TemporaryFailure(f"sending stopped: {error!r}"),
         untried=[message_id for message_id in message_ids if message_id not in sent],
     )
 
