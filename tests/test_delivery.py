@@ -264,6 +264,58 @@ def test_where_no_process_can_start_every_batch_goes_from_the_thread(
     assert sorted(sink.message_ids().values()) == [1] * 7
 
 
+def test_a_sent_erasure_confirmation_forgets_its_address_and_the_mail_beside_it_keeps_its(
+    smtp_app: Flask, sink: SmtpSink
+) -> None:
+    from guide.services.privacy import erase_relative
+
+    erased, kept = enrolled(count=2)
+    address = erased.relative.email
+    erasure = erase_relative(db.session, erased.relative, ACTIVATED)
+    db.session.commit()
+    assert erasure.confirmation is not None
+    deliver_due(db.session, ACTIVATED)  # the confirmation and the other's welcome, one group
+
+    assert address in [r.rcpt_tos[0] for r in sink.received]
+    rows = {m.id: m for m in db.session.scalars(select(OutboxMessage))}
+    assert (rows[erasure.confirmation.id].status, rows[erasure.confirmation.id].recipient) == (
+        "sent",
+        "",
+    )
+    welcome = next(m for m in rows.values() if m.relative_id == kept.relative_id)
+    assert (welcome.status, welcome.recipient) == ("sent", kept.relative.email)
+
+
+def test_the_columns_a_sending_process_marks_are_the_outbox_model_s() -> None:
+    from guide.mail.sending import OUTBOX
+
+    model = OutboxMessage.__table__
+    for light in OUTBOX.c:
+        real = model.c[light.name]
+        real_type = getattr(real.type, "impl_instance", real.type)  # UTCDateTime: a DateTime
+        assert isinstance(real_type, type(light.type)), light.name
+        assert getattr(real_type, "timezone", None) == getattr(light.type, "timezone", None)
+
+
+def test_a_sending_process_loads_neither_flask_nor_the_models() -> None:
+    import subprocess
+    import sys
+
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, guide.mail.sending; "
+            "print(sorted(m for m in ('flask', 'flask_sqlalchemy', 'guide.models') "
+            "if m in sys.modules))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert loaded == "[]"
+
+
 def test_back_off_doubles_up_to_six_hours() -> None:
     assert [retry_delay(n) for n in (1, 2, 3, 9, 10, 30)] == [
         timedelta(minutes=1),

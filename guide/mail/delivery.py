@@ -68,7 +68,7 @@ class Outgoing:
     envelope_from: str = ""
 
     def wire(self) -> Wire:
-        return Wire(self.message_id, self.envelope_from, self.recipient, self.data)
+        return Wire(self.message_id, self.envelope_from, self.recipient, self.data, self.forget)
 
 
 @dataclass(frozen=True)

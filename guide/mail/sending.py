@@ -3,7 +3,9 @@
 This is the part of a delivery pass that waits on the mail server. It reads no app
 and no app config, only what it is handed, so that the pass (guide.mail.delivery)
 can run it in a thread or in a process of its own, beside the rendering of the next
-batch. What the server took is marked sent in groups of SENT_GROUP, committed at
+batch. For that process to start quickly it imports neither Flask nor the models
+(tests/test_delivery.py checks both): the outbox columns a mark writes are named
+below, and checked there against guide.models.OutboxMessage. What the server took is marked sent in groups of SENT_GROUP, committed at
 once: a crash resends at most one group, each mail with the same Message-ID, and
 never loses one.
 """
@@ -11,13 +13,36 @@ never loses one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Connection, Engine, case, create_engine, text, update
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Engine,
+    Integer,
+    String,
+    Text,
+    case,
+    column,
+    create_engine,
+    table,
+    text,
+    update,
+)
 
-from guide.mail.outbox import FORGET_RECIPIENT_KINDS
 from guide.mail.smtp import SmtpSettings, classify_failure, connection_lost, smtp_connection
-from guide.models import OutboxMessage
+
+# The columns of outbox_message that marking a mail sent writes (guide.models.OutboxMessage).
+OUTBOX = table(
+    "outbox_message",
+    column("id", Integer),
+    column("status", String),
+    column("sent_at", DateTime(timezone=True)),
+    column("attempts", Integer),
+    column("last_error", Text),
+    column("recipient", String),
+)
 
 # Mails the server took are marked sent this many at a time: a crash resends at most these.
 SENT_GROUP = 20
@@ -31,6 +56,7 @@ class Wire:
     envelope_from: str
     recipient: str
     data: bytes
+    forget: bool = False  # a kind whose row forgets the address once sent (the erasure's)
 
 
 @dataclass
@@ -54,7 +80,7 @@ def send_batch(engine: Engine, smtp: SmtpSettings, batch: list[Wire], now: datet
     reported and at the end, the mails already taken are marked.
     """
     sending = Sending()
-    taken: list[int] = []
+    taken: list[Wire] = []
 
     def mark_taken() -> None:
         if taken:
@@ -76,7 +102,7 @@ def send_batch(engine: Engine, smtp: SmtpSettings, batch: list[Wire], now: datet
                         if connection_lost(error):
                             raise
                         continue
-                    taken.append(item.message_id)
+                    taken.append(item)
                     if len(taken) >= SENT_GROUP:
                         mark_taken()
                 mark_taken()
@@ -87,8 +113,17 @@ def send_batch(engine: Engine, smtp: SmtpSettings, batch: list[Wire], now: datet
     return sending
 
 
-def mark_sent(connection: Connection, message_ids: list[int], now: datetime) -> None:
-    """Mark messages sent and commit that at once: one UPDATE and one COMMIT for a group."""
+def mark_sent(connection: Connection, mails: list[Wire], now: datetime) -> None:
+    """Mark mails sent and commit that at once: one UPDATE and one COMMIT for a group."""
+    values: dict[str, Any] = {
+        "status": "sent",
+        "sent_at": now.astimezone(UTC),
+        "attempts": OUTBOX.c.attempts + 1,
+        "last_error": None,
+    }
+    forgotten = [mail.message_id for mail in mails if mail.forget]
+    if forgotten:
+        values["recipient"] = case((OUTBOX.c.id.in_(forgotten), ""), else_=OUTBOX.c.recipient)
     with connection.begin():
         if connection.dialect.name == "postgresql":
             # A mark lost in a database crash resends its group, exactly as a crash of
@@ -96,18 +131,9 @@ def mark_sent(connection: Connection, message_ids: list[int], now: datetime) -> 
             # nothing outlives the transaction (a pooler may hand the line to another).
             connection.execute(text("SET LOCAL synchronous_commit = off"))
         connection.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(message_ids))
-            .values(
-                status="sent",
-                sent_at=now,
-                attempts=OutboxMessage.attempts + 1,
-                last_error=None,
-                recipient=case(
-                    (OutboxMessage.kind.in_(FORGET_RECIPIENT_KINDS), ""),
-                    else_=OutboxMessage.recipient,
-                ),
-            )
+            update(OUTBOX)
+            .where(OUTBOX.c.id.in_([mail.message_id for mail in mails]))
+            .values(values)
         )
 
 

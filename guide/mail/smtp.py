@@ -6,8 +6,10 @@ import smtplib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from flask import Flask
+if TYPE_CHECKING:  # a sending process imports this module without Flask
+    from flask import Flask
 
 
 class PermanentFailure(Exception):
