@@ -152,7 +152,7 @@ class _Senders:
     the GIL with that rendering: a reply is read only when rendering lets go, and the
     mails sent while a batch rendered took 17 ms each instead of 1.1 ms (2 ms with a
     turn given after each rendered mail). A process of its own sends at the server's
-    pace. Starting one takes about a second, so it starts only once a pass has claimed
+    pace. Starting one takes about 0.3 s, so it starts only once a pass has claimed
     a second batch, while the first goes out; if it stops, the thread takes over.
     A database only this process can open (SQLite in memory) keeps to the thread.
     """
