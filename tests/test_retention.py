@@ -137,6 +137,32 @@ def test_the_admin_mail_page_shows_the_retention_counts(app: Flask, client: Flas
     assert "Varnade, ännu inte raderade: 0" in page
 
 
+def test_a_relative_another_process_warned_after_the_claim_is_not_warned_again(
+    app: Flask,
+) -> None:
+    """The claim locks the relative; the warning lives on the enrolments (CI found the race).
+
+    A process whose claim read the enrolments before another's warning committed gets
+    the relative once the lock is free; it must see the warning and leave it.
+    """
+    from guide.services.retention import DEFAULT_RETENTION_DAYS, _warn
+    from tests.factories import enrol
+
+    enrolment = enrol(
+        issue_cards(make_tenant().unit, guide="kontroll", now=FIRST_CHECKIN)[0],
+        "r@example.se",
+        now=FIRST_CHECKIN,
+    )
+    now = FIRST_CHECKIN + timedelta(days=400)
+    cutoff = now - timedelta(days=DEFAULT_RETENTION_DAYS)
+    relative = enrolment.relative
+    assert _warn(db.session, relative, cutoff, now) == 1  # the other process
+    db.session.commit()
+    assert _warn(db.session, relative, cutoff, now) == 0  # this one, claimed before that
+    db.session.commit()
+    assert len(warnings()) == 1
+
+
 def test_two_scheduler_processes_warn_and_erase_each_account_once(app: Flask, backend: str) -> None:
     """Several processes at once (threads with their own sessions): one warning, one erasure."""
     if backend != "postgresql":

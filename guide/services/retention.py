@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, true, update
+from sqlalchemy.orm import aliased
 
 from guide.mail.outbox import queue_message
 from guide.models import (
@@ -114,15 +115,37 @@ def run_retention(
     warnable = and_(unused_relatives(cutoff), ~_warned_between(cutoff, now))
     while batch_ := _claim(session, warnable, batch):
         for relative in batch_:
-            _warn(session, relative, now)
-            report.warned += 1
+            report.warned += _warn(session, relative, cutoff, now)
         session.commit()
     report.cards_purged = purge_expired_cards(session, now)
     session.commit()
     return report
 
 
-def _warn(session: DbSession, relative: Relative, now: datetime) -> None:
+def _warn(session: DbSession, relative: Relative, cutoff: datetime, now: datetime) -> int:
+    """Warn a claimed relative unless another process just did; return 1 if this one did.
+
+    The claim's lock is on the relative, the warning is written on their enrolments:
+    a process whose claim read the enrolments before another's warning committed
+    still gets the row once the lock is free. So the warning is written only where
+    no enrolment carries one yet, in a statement that sees what committed meanwhile.
+    """
+    already = aliased(Enrolment)
+    warned = session.execute(
+        update(Enrolment)
+        .where(
+            Enrolment.relative_id == relative.id,
+            ~exists().where(
+                already.relative_id == relative.id,
+                already.retention_warned_at >= cutoff,
+                already.retention_warned_at <= now,
+            ),
+        )
+        .values(retention_warned_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if not warned.rowcount:  # type: ignore[attr-defined]
+        return 0
     erase_on = (now + ERASE_AFTER_WARNING).date().isoformat()
     queue_message(
         session,
@@ -132,12 +155,7 @@ def _warn(session: DbSession, relative: Relative, now: datetime) -> None:
         payload={"erase_on": erase_on},
         now=now,
     )
-    session.execute(
-        update(Enrolment)
-        .where(Enrolment.relative_id == relative.id)
-        .values(retention_warned_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    return 1
 
 
 def purge_expired_cards(session: DbSession, now: datetime) -> int:
