@@ -17,6 +17,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from werkzeug.test import TestResponse
 
 from guide.content.model import Question, QuestionType, Text
 from guide.extensions import db
@@ -286,6 +287,16 @@ class TestADateInACheckin:
         )
         return target
 
+    def answer_with_no_date(
+        self, client: FlaskClient, enrolment: Enrolment, instance: CheckinInstance
+    ) -> TestResponse:
+        """Answer the check-in's date question over the API with a day that does not exist."""
+        return client.post(
+            f"/api/v1/me/checkins/{instance.id}",
+            json={"answers": {"flytt": "31 april 2026"}},
+            headers=relative_token(enrolment.relative),
+        )
+
     def open_checkin(self) -> tuple[Enrolment, CheckinInstance]:
         card = issue_cards(make_tenant().unit)[0]
         now = utcnow()
@@ -320,12 +331,7 @@ class TestADateInACheckin:
     def test_the_api_refuses_a_date_that_is_not_one_at_its_field(
         self, app: Flask, client: FlaskClient
     ) -> None:
-        enrolment, instance = self.open_checkin()
-        response = client.post(
-            f"/api/v1/me/checkins/{instance.id}",
-            json={"answers": {"flytt": "31 april 2026"}},
-            headers=relative_token(enrolment.relative),
-        )
+        response = self.answer_with_no_date(client, *self.open_checkin())
         assert response.status_code == 400
         assert response.get_json()["field"] == "flytt"
 
@@ -335,11 +341,7 @@ class TestADateInACheckin:
         enrolment, instance = self.open_checkin()
         enrolment.relative.language = "en"
         db.session.commit()
-        response = client.post(
-            f"/api/v1/me/checkins/{instance.id}",
-            json={"answers": {"flytt": "31 april 2026"}},
-            headers=relative_token(enrolment.relative),
-        )
+        response = self.answer_with_no_date(client, enrolment, instance)
         assert response.status_code == 400
         assert response.get_json()["error"] == "answers_invalid"
         assert response.get_json()["field"] == "flytt"

@@ -58,17 +58,10 @@ LONGEST_RETRY = timedelta(hours=6)
 
 @dataclass(frozen=True)
 class Outgoing:
-    """A rendered mail of the batch, with the row it came from."""
+    """A rendered mail of the batch: as it reads, and as SMTP sends it (no bytes if captured)."""
 
-    message_id: int
-    recipient: str
     mail: RenderedMail
-    forget: bool = False  # the address goes once the mail is sent (FORGET_RECIPIENT_KINDS)
-    data: bytes = b""  # the message as SMTP sends it (guide.mail.mime)
-    envelope_from: str = ""
-
-    def wire(self) -> Wire:
-        return Wire(self.message_id, self.envelope_from, self.recipient, self.data, self.forget)
+    wire: Wire  # its row, its envelope, its bytes, and whether the row forgets the address
 
 
 @dataclass(frozen=True)
@@ -134,7 +127,7 @@ def deliver_batches(
                 outcomes.update(_capture(session, outgoing, now) if outgoing else Counter())
                 yield _delivery(len(messages), outcomes)
             else:
-                batch = [item.wire() for item in outgoing]
+                batch = [item.wire for item in outgoing]
                 future = senders.submit(smtp, batch, now)
                 on_its_way = _OnItsWay(
                     future, [w.message_id for w in batch], outcomes, len(messages)
@@ -278,8 +271,8 @@ def _send_claimed(session: DbSession, messages: list[OutboxMessage], now: dateti
         if current_app.config["GUIDE_CAPTURE_MAIL"]:
             outcomes.update(_capture(session, outgoing, now))
         else:
-            smtp = SmtpSettings.of(current_app._get_current_object())  # type: ignore[attr-defined]
-            sending = send_batch(_engine(session), smtp, [item.wire() for item in outgoing], now)
+            smtp = SmtpSettings.of(current_app)
+            sending = send_batch(_engine(session), smtp, [item.wire for item in outgoing], now)
             outcomes.update(_record_failures(session, sending, now))
     return _delivery(len(messages), outcomes)
 
@@ -322,21 +315,17 @@ def _render_claimed(
             if composer is not None
             else b""
         )
+        envelope_from = composer.envelope_from if composer is not None else ""
+        forget = message.kind in FORGET_RECIPIENT_KINDS
         outgoing.append(
-            Outgoing(
-                message.id,
-                message.recipient,
-                mail,
-                message.kind in FORGET_RECIPIENT_KINDS,
-                data,
-                composer.envelope_from if composer is not None else "",
-            )
+            Outgoing(mail, Wire(message.id, envelope_from, message.recipient, data, forget))
         )
         tokens.extend(own)
-        # Let the thread sending the last batch read its reply: a thread busy in Python
-        # holds the GIL for up to 5 ms (sys.getswitchinterval()), and without this the
-        # sender stood still while a batch rendered (measured: 86 of 2,000 mails went
-        # out during rendering, 17 ms each; with it, 500 at 3 ms each).
+        # Let a thread sending the last batch read its reply (a pass's first batch goes
+        # from a thread, the rest from a process): a thread busy in Python holds the GIL
+        # for up to 5 ms (sys.getswitchinterval()), and without this the sender stood
+        # still while a batch rendered (measured: 86 of 2,000 mails went out during
+        # rendering, 17 ms each; with it, 500 at 3 ms each).
         time.sleep(0)
     del loaded  # rendered: the prefetched rows may go
     if tokens:  # the links in the mails work before any mail leaves
@@ -350,7 +339,7 @@ def _capture(session: DbSession, outgoing: list[Outgoing], now: datetime) -> Cou
     for item in outgoing:
         session.add(
             CapturedMail(
-                recipient="" if item.forget else item.recipient,
+                recipient="" if item.wire.forget else item.wire.recipient,
                 subject=item.mail.subject,
                 text_body=item.mail.text,
                 html_body=item.mail.html,
@@ -361,11 +350,11 @@ def _capture(session: DbSession, outgoing: list[Outgoing], now: datetime) -> Cou
     # In the session, so that the mails are kept exactly when they count as sent.
     session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_([item.message_id for item in outgoing]))
+        .where(OutboxMessage.id.in_([item.wire.message_id for item in outgoing]))
         .values(status="sent", sent_at=now, attempts=OutboxMessage.attempts + 1, last_error=None)
         .execution_options(synchronize_session=False)
     )
-    session.execute(_forget_recipients([item.message_id for item in outgoing]))
+    session.execute(_forget_recipients([item.wire.message_id for item in outgoing]))
     session.commit()
     return Counter(sent=len(outgoing))
 
