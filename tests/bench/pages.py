@@ -402,6 +402,7 @@ def profile_pages(app: Flask, targets: list[Target], count: int) -> None:
         stats = pstats.Stats(profiler, stream=out)
         stats.sort_stats("cumulative").print_stats(30)
         stats.print_stats(r"/(guide|scheduler)/", 30)  # the product's own functions
+        stats.sort_stats("tottime").print_stats(25)
         print(f"== profile of {count} requests of {target.name}: {each:.1f} ms each (profiled)")
         print(out.getvalue())
 
