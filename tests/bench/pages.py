@@ -9,8 +9,8 @@ logs each of the 32 in through the product's own routes: a login token made by t
 product's service, exchanged at `POST /api/v1/auth/token` for a bearer token, and
 confirmed at `POST /logga-in/<token>` (with the form's CSRF token) for a session
 cookie. Then it starts gunicorn with 2 workers on loopback serving
-tests/bench/pages_wsgi.py: the product as deployed, plus a bare Flask app and an
-empty product route for reference.
+tests/bench/pages_wsgi.py: the product as deployed, plus a bare Flask app, an
+empty product route and a product route that runs four `SELECT 1` for reference.
 
 A closed-loop load generator (32 threads, one per relative, each sending its next
 request when the previous answer has arrived, a fixed number each) asks for each
@@ -121,6 +121,9 @@ def main() -> None:
             Target("bare Flask route", "/bench/bare/", [{}], b"ok"),
             Target("product app, empty route (no login)", "/bench/empty", [{}], b"ok"),
             Target(
+                "product app, four SELECT 1 (no login)", "/bench/four-statements", [{}], b"ok"
+            ),
+            Target(
                 "GET /api/v1/me/journey",
                 "/api/v1/me/journey",
                 [{"Authorization": f"Bearer {token}"} for token in bearers],
@@ -133,11 +136,11 @@ def main() -> None:
                 b"Dina avsnitt",
             ),
         ]
-        print_statements(bench_app(url, GUIDE_BASE_URL=f"http://{HOST}:{port}"), targets[2:])
+        print_statements(bench_app(url, GUIDE_BASE_URL=f"http://{HOST}:{port}"), targets[3:])
         if options.profile:
             profile_pages(
                 bench_app(url, GUIDE_BASE_URL=f"http://{HOST}:{port}"),
-                targets[2:],
+                targets[3:],
                 options.profile,
             )
         samples = run_load(port, targets, options.clients, options.requests, options.rounds)

@@ -9,15 +9,20 @@ the product itself gains no route:
 - `/bench/bare/`: a bare Flask app of its own that answers "ok", mounted beside the
   product: what gunicorn, Flask and loopback cost by themselves;
 - `/bench/empty`: a route on the product's app that answers "ok" without a login:
-  what the product's own request hooks add (session, locale, security headers).
+  what the product's own request hooks add (session, locale, security headers);
+- `/bench/four-statements`: the same, plus the four cheapest statements there are
+  (`SELECT 1`, through the product's session as a page's statements go): the floor
+  under any page that reads the database four times, as the journey pages do.
 """
 
 from __future__ import annotations
 
 from flask import Flask
+from sqlalchemy import literal, select
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from guide import create_app
+from guide.extensions import db
 
 product = create_app()
 bare = Flask("bench_bare")
@@ -30,6 +35,13 @@ def bare_route() -> str:
 
 @product.get("/bench/empty")
 def empty_route() -> str:
+    return "ok"
+
+
+@product.get("/bench/four-statements")
+def four_statements_route() -> str:
+    for _ in range(4):
+        db.session.execute(select(literal(1)))
     return "ok"
 
 
