@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from flask import g, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from guide.extensions import db
 from guide.models import ApiToken, Relative
 from guide.models.base import utcnow
 from guide.services.accounts import hash_token
 from guide.services.login import is_token_shaped, staff_may_use
+
+# Built once: each API request asks it.
+_TOKEN_AND_RELATIVE = (
+    select(ApiToken, Relative)
+    .outerjoin(Relative, Relative.id == ApiToken.relative_id)
+    .where(ApiToken.token_hash == bindparam("hash"))
+)
 
 
 def bearer_token() -> ApiToken | None:
@@ -21,11 +28,7 @@ def bearer_token() -> ApiToken | None:
     if not is_token_shaped(token):
         return None
     # The token's relative comes in the same statement: the caller's session.get finds it.
-    found = db.session.execute(
-        select(ApiToken, Relative)
-        .outerjoin(Relative, Relative.id == ApiToken.relative_id)
-        .where(ApiToken.token_hash == hash_token(token))
-    ).first()
+    found = db.session.execute(_TOKEN_AND_RELATIVE, {"hash": hash_token(token)}).first()
     row = found[0] if found is not None else None
     # The identity map holds objects weakly: keep the relative for this request.
     g.token_relative = found[1] if found is not None else None

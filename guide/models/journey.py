@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    and_,
+    text,
+)
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from guide.models.accounts import Organisation, Unit
@@ -15,7 +26,7 @@ from guide.models.content import ModuleVersion
 from guide.models.relatives import Relative
 
 if TYPE_CHECKING:
-    from guide.models.followup import Alert, ContactPerson, FollowupCall
+    from guide.models.followup import ContactPerson, FollowupCall
 
 
 class Enrolment(Model):
@@ -75,20 +86,6 @@ class Enrolment(Model):
     )
     # Read-only: "Din kontaktperson" on the relative's pages loads with the enrolment.
     contact_person: Mapped[ContactPerson | None] = relationship(viewonly=True)
-    # Read-only: the check-ins waiting for an answer, newest first (Min guide lists them).
-    open_checkins: Mapped[list[CheckinInstance]] = relationship(
-        primaryjoin="and_(CheckinInstance.enrolment_id == Enrolment.id,"
-        " CheckinInstance.answered_at.is_(None), CheckinInstance.expired_at.is_(None))",
-        order_by="CheckinInstance.opened_at.desc(), CheckinInstance.id.desc()",
-        viewonly=True,
-    )
-    # Read-only: the relative's requests to be contacted that staff have not answered yet.
-    pending_contact_requests: Mapped[list[Alert]] = relationship(
-        primaryjoin="and_(Alert.enrolment_id == Enrolment.id,"
-        " Alert.source == 'contact_request', Alert.status == 'open')",
-        order_by="Alert.created_at",
-        viewonly=True,
-    )
 
     @property
     def current_phase(self) -> str:
@@ -139,9 +136,15 @@ class CheckinInstance(Model):
 
     enrolment: Mapped[Enrolment] = relationship()
 
-    @property
+    @hybrid_property
     def is_open(self) -> bool:
+        """Waiting for an answer: neither answered nor expired (in SQL too)."""
         return self.answered_at is None and self.expired_at is None
+
+    @is_open.inplace.expression
+    @classmethod
+    def _is_open_expression(cls) -> ColumnElement[bool]:
+        return and_(cls.answered_at.is_(None), cls.expired_at.is_(None))
 
 
 class NeedTick(Model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 
@@ -52,8 +53,12 @@ class Relative(Model):
 
     def consent(self, purpose: ConsentPurpose) -> bool:
         """Return the relative's latest answer for a purpose (no answer means no)."""
-        latest = [c for c in self.consents if c.purpose == purpose]
-        return bool(latest and latest[-1].granted)
+        return latest_answer([c.granted for c in self.consents if c.purpose == purpose])
+
+
+def latest_answer(answers_in_order: Sequence[bool]) -> bool:
+    """Return the latest of one consent question's answers, oldest first (none means no)."""
+    return bool(answers_in_order and answers_in_order[-1])
 
 
 class Consent(Model):

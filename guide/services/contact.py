@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
+
+from sqlalchemy import ColumnElement, and_
+from sqlalchemy.orm import InstrumentedAttribute
 
 from guide.models import (
     Alert,
@@ -17,12 +20,15 @@ from guide.models import (
 from guide.models.base import DbSession
 from guide.services.accounts import AccountError, normalise_email
 from guide.services.enrolment import CONSENT_VERSION
-from guide.services.followup import FollowupError, raise_alert
+from guide.services.followup import OPEN, FollowupError, raise_alert
 from guide.services.journey import record_event
 
 MAX_MESSAGE = 2000
 
 
+CONTACT_REQUEST: Final = (
+    "contact_request"  # the source of the alert a request to be contacted raises
+)
 # The wording the guides' own rules use, so a case never says it twice.
 CONTACT_REQUEST_REASON = "Anhörig vill bli kontaktad"
 
@@ -70,7 +76,7 @@ def request_contact(
         session,
         enrolment,
         priority="normal",
-        source="contact_request",
+        source=CONTACT_REQUEST,
         reason=CONTACT_REQUEST_REASON,
         now=now,
         phone=phone,
@@ -108,10 +114,10 @@ def _clean_email(raw: str) -> str | None:
         raise FollowupError.email_invalid() from None
 
 
-def pending_contact_requests(enrolments: Iterable[Enrolment]) -> list[Alert]:
-    """Return the requests to be contacted that staff have not yet answered, oldest first.
-
-    Read from the enrolments as `reading.journey_summaries` loaded them: no query.
-    """
-    pending = [alert for e in enrolments for alert in e.pending_contact_requests]
-    return sorted(pending, key=lambda alert: alert.created_at)
+def waiting_contact_request(enrolment_id: InstrumentedAttribute[int]) -> ColumnElement[bool]:
+    """SQL: an alert is a request of `enrolment_id`'s relative to be contacted, not yet answered."""
+    return and_(
+        Alert.enrolment_id == enrolment_id,
+        Alert.source == CONTACT_REQUEST,
+        Alert.status == OPEN,
+    )

@@ -158,17 +158,30 @@ def colleagues_for(session: DbSession, enrolment: Enrolment) -> list[StaffUser]:
 
 
 def shown_contact(session: DbSession, enrolment: Enrolment) -> ShownContact:
-    """Return what the relative sees as their contact in `enrolment`.
+    """Return what the relative sees as their contact in `enrolment` (see `contact_shown`)."""
+    named = enrolment.contact_person
+    staff = named.staff if named is not None else None
+    profile = named.profile if named is not None and staff is not None and staff.active else None
+    return contact_shown(
+        enrolment.unit.name,
+        enrolment.unit.contact,
+        (profile.display_name, profile.role, profile.reach) if profile is not None else None,
+        enrolment.relative.consent(ConsentPurpose.CONTACT),
+    )
 
-    The named contact person's profile, with the consent to be contacted and once they
+
+def contact_shown(
+    unit_name: str,
+    unit_contact: str,
+    named: tuple[str, str, str] | None,
+    contact_consent: bool,
+) -> ShownContact:
+    """Return what a relative sees as their contact.
+
+    `named` is what an active named contact person shows of themselves (display name,
+    role, reach), or None. It is shown with the consent to be contacted and once they
     filled in a name; else the unit's contact.
     """
-    relative = enrolment.relative
-    named = enrolment.contact_person  # loaded with the enrolment by the relative's pages
-    staff = named.staff if named is not None else None
-    if staff is not None and staff.active and relative.consent(ConsentPurpose.CONTACT):
-        profile = named.profile if named is not None else None
-        if profile is not None and profile.display_name:
-            return ShownContact(profile.display_name, profile.role, profile.reach, True)
-    unit = enrolment.unit
-    return ShownContact(unit.name, "", unit.contact, False)
+    if named is not None and named[0] and contact_consent:
+        return ShownContact(*named, personal=True)
+    return ShownContact(unit_name, "", unit_contact, False)

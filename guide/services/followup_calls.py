@@ -133,10 +133,18 @@ def _claim(
 
 def call_offer(enrolment: Enrolment) -> FollowupCall | None:
     """Return the call Min guide offers the relative, if one waits for an answer."""
-    if enrolment.relative.consent(ConsentPurpose.CONTACT):
-        return None
     offered = [call for call in enrolment.followup_calls if call.outcome == OFFERED]
-    return offered[-1] if offered else None
+    consent = enrolment.relative.consent(ConsentPurpose.CONTACT)
+    return offered[-1] if offers_call(bool(offered), consent) else None
+
+
+def offers_call(call_offered: bool, contact_consent: bool) -> bool:
+    """Whether Min guide asks "Vill du att någon ringer dig?".
+
+    It asks while a call offered to a relative without the consent to be contacted
+    waits for an answer; a relative who has given it since is called anyway.
+    """
+    return call_offered and not contact_consent
 
 
 def accept_call_offer(

@@ -35,13 +35,17 @@ def init_library(app: Flask) -> None:
     app.extensions["guide_library_mark"] = None
 
 
+# Built once: each request asks it.
+_NEWEST_PUBLICATION = select(func.max(ModulePublication.id))
+
+
 def current_library() -> Library:
     """Return the live library: the folder with every publication up to now applied."""
     app = current_app
     session = db.session()  # the Session itself: the scoped proxy hides its transaction
     scope = _checking_scope(session)
     if scope is None or g.get("library_checked_in") is not scope:
-        mark = session.scalar(select(func.max(ModulePublication.id)))
+        mark = session.scalar(_NEWEST_PUBLICATION)
         if mark != app.extensions["guide_library_mark"]:
             refresh_library(session)
         g.library_checked_in = _checking_scope(session)

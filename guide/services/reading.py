@@ -4,28 +4,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from flask import abort, url_for
 from markupsafe import Markup
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import ColumnElement, and_, bindparam, exists, func, select
 
 from guide.content.model import Guide, Library, Localised
 from guide.content.render import render_markdown
 from guide.errors import N_
 from guide.models import (
+    Alert,
     CheckinInstance,
+    Consent,
+    ConsentPurpose,
     ContactPerson,
     Enrolment,
     FollowupCall,
     ModuleVersion,
+    PhaseVisitRow,
     Relative,
     Release,
+    StaffProfile,
+    StaffUser,
+    Unit,
 )
 from guide.models.base import DbSession
-from guide.services.contact_person import ShownContact, shown_contact
-from guide.services.followup_calls import call_offer
+from guide.models.relatives import latest_answer
+from guide.services.contact import waiting_contact_request
+from guide.services.contact_person import ShownContact, contact_shown
+from guide.services.followup_calls import OFFERED, offers_call
 from guide.services.local_facts import local_values
 
 
@@ -40,22 +49,34 @@ class ModuleItem:
 
 
 @dataclass(frozen=True)
+class OpenCheckin:
+    """A check-in occurrence waiting for the relative's answer."""
+
+    id: int
+    checkin_id: str
+    opened_at: datetime
+
+
+@dataclass(frozen=True)
 class JourneySummary:
-    enrolment: Enrolment
+    enrolment_id: int
+    language: str  # the relative's
+    unit_name: str  # the unit that issued the card
     guide: Guide
     phase_id: str
     phase_title: str
     released: list[ModuleItem]
     library: list[ModuleItem]  # modules of phases reached, readable on demand
-    open_checkins: list[CheckinInstance]
+    open_checkins: list[OpenCheckin]  # newest first
     next_module_at: datetime | None
     contact_person: ShownContact  # "Din kontaktperson", or the unit's contact
-    call_offer: FollowupCall | None  # "Vill du att någon ringer dig?"
+    call_offered: bool  # "Vill du att någon ringer dig?"
+    contact_asked_at: datetime | None  # the newest request to be contacted not yet answered
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "enrolment": self.enrolment.id,
-            "guide": {"id": self.guide.id, "title": self.guide.title.get(self._language)},
+            "enrolment": self.enrolment_id,
+            "guide": {"id": self.guide.id, "title": self.guide.title.get(self.language)},
             "phase": {"id": self.phase_id, "title": self.phase_title},
             "released": [_item_json(m) for m in self.released],
             "library": [_item_json(m) for m in self.library],
@@ -64,14 +85,10 @@ class JourneySummary:
                 for c in self.open_checkins
             ],
             "next_module_at": self.next_module_at.isoformat() if self.next_module_at else None,
-            "crisis": self.guide.crisis.get(self._language) if self.guide.crisis else None,
+            "crisis": self.guide.crisis.get(self.language) if self.guide.crisis else None,
             "contact_person": self.contact_person.as_json(),
-            "call_offered": self.call_offer is not None,
+            "call_offered": self.call_offered,
         }
-
-    @property
-    def _language(self) -> str:
-        return self.enrolment.relative.language
 
 
 def _item_json(item: ModuleItem) -> dict[str, Any]:
@@ -90,7 +107,11 @@ def version_text(version: ModuleVersion, language: str) -> dict[str, Any]:
 
     Each text is a `Localised` that says which language it is in.
     """
-    texts = version.texts
+    return texts_in(version.texts, language)
+
+
+def texts_in(texts: dict[str, Any], language: str) -> dict[str, Any]:
+    """Return a version's texts (language -> texts) in `language`, else in its first language."""
     chosen = language if texts.get(language) else next(iter(texts))
     return {
         key: Localised(value, chosen) if isinstance(value, str) else value
@@ -103,57 +124,154 @@ def journey_summaries(
 ) -> list[JourneySummary]:
     """Return the relative's view of every enrolment, newest first, in two statements.
 
-    The enrolments with their phase visits, unit, follow-up calls, contact person, open
-    check-ins, pending contact requests and the relative's consents in one; their releases with the released
-    versions in the other: however long the journeys are. The next module's date is the
-    one the last plan stored; no planner runs for a page.
+    One reads the enrolments with what the page shows of them: the unit, the named
+    contact person, the phases reached, the open check-ins, the consent to be
+    contacted, whether a call is offered and when contact was asked for. The other
+    reads their releases with the released versions' texts: however long the journeys
+    are. Both are read as rows, not as mapped objects: building those was most of a
+    page's time. The next module's date is the one the last plan stored; no planner
+    runs for a page.
     """
-    enrolments = list(
-        session.scalars(
-            select(Enrolment)
-            .where(Enrolment.relative_id == relative.id)
-            .order_by(Enrolment.activated_at.desc(), Enrolment.id.desc())
-            .options(
-                joinedload(Enrolment.phase_visits),
-                joinedload(Enrolment.unit),
-                joinedload(Enrolment.followup_calls),
-                joinedload(Enrolment.contact_person).joinedload(ContactPerson.staff),
-                joinedload(Enrolment.contact_person).joinedload(ContactPerson.profile),
-                joinedload(Enrolment.open_checkins),
-                joinedload(Enrolment.pending_contact_requests),
-                joinedload(Enrolment.relative).joinedload(Relative.consents),
-                selectinload(Enrolment.releases).joinedload(Release.version),
-            )
-        ).unique()
-    )
-    return [journey_summary(session, library, e, now, list(e.open_checkins)) for e in enrolments]
-
-
-def _open_checkins(enrolment_ids: list[int]) -> Any:
-    return (
-        select(CheckinInstance)
-        .where(
-            CheckinInstance.enrolment_id.in_(enrolment_ids),
-            CheckinInstance.answered_at.is_(None),
-            CheckinInstance.expired_at.is_(None),
-        )
-        .order_by(CheckinInstance.opened_at.desc(), CheckinInstance.id.desc())
-    )
+    return _summaries(session, library, relative, _enrolments_of_relative(), relative.id)
 
 
 def journey_summary(
-    session: DbSession,
-    library: Library,
-    enrolment: Enrolment,
-    now: datetime,
-    open_checkins: list[CheckinInstance] | None = None,
+    session: DbSession, library: Library, enrolment: Enrolment, now: datetime
 ) -> JourneySummary:
-    """Return the relative's view of one enrolment at `now` (its open check-ins if known)."""
-    guide = library.guide(enrolment.guide_id)
-    language = enrolment.relative.language
+    """Return the relative's view of one enrolment at `now`, as `journey_summaries` builds it."""
+    (summary,) = _summaries(session, library, enrolment.relative, _one_enrolment(), enrolment.id)
+    return summary
+
+
+def _summaries(
+    session: DbSession, library: Library, relative: Relative, statement: Any, key: int
+) -> list[JourneySummary]:
+    rows = session.execute(statement, {"key": key}).all()
+    enrolments: dict[int, _EnrolmentRow] = {}
+    for row in rows:
+        found = enrolments.setdefault(row.id, _EnrolmentRow(row))
+        if row.checkin_instance_id is not None:
+            found.checkins.setdefault(
+                row.checkin_instance_id,
+                OpenCheckin(row.checkin_instance_id, row.checkin_id, row.checkin_opened_at),
+            )
+        if row.consent_id is not None:
+            found.consents[row.consent_id] = row.consent_granted
+    releases: dict[int, list[Any]] = {id_: [] for id_ in enrolments}
+    if enrolments:
+        for release in session.execute(_release_rows(), {"enrolments": list(enrolments)}):
+            releases[release.enrolment_id].append(release)
+    return [
+        _summary(library, found, releases[id_], relative.language)
+        for id_, found in enrolments.items()
+    ]
+
+
+class _EnrolmentRow:
+    """One enrolment's row, with the open check-ins and contact consents its joins repeat."""
+
+    def __init__(self, row: Any) -> None:
+        self.row = row
+        self.checkins: dict[int, OpenCheckin] = {}
+        self.consents: dict[int, bool] = {}  # consent id -> granted
+
+
+# The two statements are built once: building them took as long as running them.
+@cache
+def _enrolments_of_relative() -> Any:
+    return _enrolment_rows(Enrolment.relative_id == bindparam("key"))
+
+
+@cache
+def _one_enrolment() -> Any:
+    return _enrolment_rows(Enrolment.id == bindparam("key"))
+
+
+def _enrolment_rows(which: ColumnElement[bool]) -> Any:
+    visits = select(PhaseVisitRow.phase).where(PhaseVisitRow.enrolment_id == Enrolment.id)
+    return (
+        select(
+            Enrolment.id,
+            Enrolment.guide_id,
+            Enrolment.next_module_at,
+            visits.order_by(PhaseVisitRow.started_at.desc(), PhaseVisitRow.id.desc())
+            .limit(1)
+            .scalar_subquery()
+            .label("current_phase"),
+            # Phase ids are slugs ([a-z0-9_-]): a space parts them.
+            select(func.aggregate_strings(PhaseVisitRow.phase, " "))
+            .where(PhaseVisitRow.enrolment_id == Enrolment.id)
+            .scalar_subquery()
+            .label("reached"),
+            exists()
+            .where(FollowupCall.enrolment_id == Enrolment.id, FollowupCall.outcome == OFFERED)
+            .label("call_offered"),
+            select(func.max(Alert.created_at))
+            .where(waiting_contact_request(Enrolment.id))
+            .scalar_subquery()
+            .label("contact_asked_at"),
+            Unit.name.label("unit_name"),
+            Unit.contact.label("unit_contact"),
+            StaffUser.deactivated_at.label("contact_deactivated_at"),
+            StaffProfile.display_name.label("contact_name"),
+            StaffProfile.role.label("contact_role"),
+            StaffProfile.reach.label("contact_reach"),
+            CheckinInstance.id.label("checkin_instance_id"),
+            CheckinInstance.checkin_id,
+            CheckinInstance.opened_at.label("checkin_opened_at"),
+            Consent.id.label("consent_id"),
+            Consent.granted.label("consent_granted"),
+        )
+        .join(Unit, Unit.id == Enrolment.unit_id)
+        .outerjoin(ContactPerson, ContactPerson.enrolment_id == Enrolment.id)
+        .outerjoin(StaffUser, StaffUser.id == ContactPerson.staff_user_id)
+        .outerjoin(StaffProfile, StaffProfile.staff_user_id == ContactPerson.staff_user_id)
+        .outerjoin(
+            CheckinInstance,
+            and_(CheckinInstance.enrolment_id == Enrolment.id, CheckinInstance.is_open),
+        )
+        .outerjoin(
+            Consent,
+            and_(
+                Consent.relative_id == Enrolment.relative_id,
+                Consent.purpose == ConsentPurpose.CONTACT,
+            ),
+        )
+        .where(which)
+        .order_by(
+            Enrolment.activated_at.desc(),
+            Enrolment.id.desc(),
+            CheckinInstance.opened_at.desc(),
+            CheckinInstance.id.desc(),
+        )
+    )
+
+
+@cache
+def _release_rows() -> Any:
+    return (
+        select(
+            Release.enrolment_id,
+            Release.module_id,
+            Release.released_at,
+            Release.read_at,
+            ModuleVersion.content_hash,
+            ModuleVersion.texts,
+        )
+        .join(ModuleVersion, ModuleVersion.id == Release.module_version_id)
+        .where(Release.enrolment_id.in_(bindparam("enrolments", expanding=True)))
+        .order_by(Release.released_at.desc(), Release.id.desc())
+    )
+
+
+def _summary(
+    library: Library, found: _EnrolmentRow, releases: list[Any], language: str
+) -> JourneySummary:
+    row = found.row
+    guide = library.guide(row.guide_id)
     released = []
-    for release in enrolment.releases:  # newest first
-        text = version_text(release.version, language)
+    for release in releases:  # newest first
+        text = texts_in(release.texts, language)
         current = guide.module(release.module_id) if guide.has_module(release.module_id) else None
         released.append(
             ModuleItem(
@@ -162,12 +280,11 @@ def journey_summary(
                 summary=text["summary"],
                 released_at=release.released_at,
                 read=release.read_at is not None,
-                updated=current is not None
-                and current.content_hash != release.version.content_hash,
+                updated=current is not None and current.content_hash != release.content_hash,
             )
         )
-    released_ids = {r.module_id for r in enrolment.releases}
-    reached = {visit.phase for visit in enrolment.phase_visits}
+    released_ids = {r.module_id for r in releases}
+    reached = set((row.reached or "").split())
     library_items = [
         ModuleItem(
             m.id,
@@ -182,11 +299,17 @@ def journey_summary(
         for m in guide.modules_in_phase(phase.id)
         if m.id not in released_ids and not m.release.on_demand
     ]
-    if open_checkins is None:
-        open_checkins = list(session.scalars(_open_checkins([enrolment.id])))
-    phase_id = enrolment.current_phase
+    consent = latest_answer([found.consents[id_] for id_ in sorted(found.consents)])
+    named = (
+        (row.contact_name, row.contact_role, row.contact_reach)
+        if row.contact_name is not None and row.contact_deactivated_at is None
+        else None
+    )
+    phase_id = row.current_phase
     return JourneySummary(
-        enrolment=enrolment,
+        enrolment_id=row.id,
+        language=language,
+        unit_name=row.unit_name,
         guide=guide,
         phase_id=phase_id,
         phase_title=guide.phase(phase_id).title.get(language)
@@ -194,11 +317,12 @@ def journey_summary(
         else phase_id,
         released=released,
         library=_unique(library_items),
-        open_checkins=open_checkins,
+        open_checkins=list(found.checkins.values()),
         # Stored by the last plan (release pass, enrolment, answers): no planner per view.
-        next_module_at=enrolment.next_module_at,
-        contact_person=shown_contact(session, enrolment),
-        call_offer=call_offer(enrolment),
+        next_module_at=row.next_module_at,
+        contact_person=contact_shown(row.unit_name, row.unit_contact, named, consent),
+        call_offered=offers_call(row.call_offered, consent),
+        contact_asked_at=row.contact_asked_at,
     )
 
 

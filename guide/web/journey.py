@@ -7,7 +7,6 @@ from flask.typing import ResponseReturnValue
 
 from guide.extensions import db
 from guide.models.base import utcnow
-from guide.services.contact import pending_contact_requests
 from guide.services.library import current_library
 from guide.services.reading import enrolment_of, journey_summaries, module_page
 from guide.web.sessions import relative_required
@@ -25,7 +24,10 @@ def index() -> ResponseReturnValue:
     return render_template(
         "relative/journey.html",
         summaries=summaries,
-        contact_requests=pending_contact_requests(s.enrolment for s in summaries),
+        # The newest request to be contacted that staff have not answered yet.
+        contact_asked_at=max(
+            (s.contact_asked_at for s in summaries if s.contact_asked_at), default=None
+        ),
         crisis_text=crisis.get(g.relative.language) if crisis else None,
     )
 

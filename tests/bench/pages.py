@@ -120,9 +120,7 @@ def main() -> None:
         targets = [
             Target("bare Flask route", "/bench/bare/", [{}], b"ok"),
             Target("product app, empty route (no login)", "/bench/empty", [{}], b"ok"),
-            Target(
-                "product app, four SELECT 1 (no login)", "/bench/four-statements", [{}], b"ok"
-            ),
+            Target("product app, four SELECT 1 (no login)", "/bench/four-statements", [{}], b"ok"),
             Target(
                 "GET /api/v1/me/journey",
                 "/api/v1/me/journey",
