@@ -12,13 +12,14 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
 from guide.extensions import db
 from guide.models import Enrolment
-from guide.models.base import utcnow
+from guide.models.base import end_read, utcnow
 from guide.services.journey import state_of
 from guide.services.library import current_library
 from guide.services.login import create_login_token
@@ -123,3 +124,30 @@ def test_enrolment_and_every_release_pass_store_the_planners_next_module_date(
         assert enrolment.next_module_at == (expected if due else before)
         planned += due
     assert planned >= 3  # check-ins, modules and a phase change
+
+
+def test_the_journey_pages_end_their_read_with_a_commit_and_write_nothing(
+    app: Flask, client: FlaskClient
+) -> None:
+    """psycopg forgets its prepared statements at a ROLLBACK: the pages end with COMMIT."""
+    relative = lived_journeys(days=5)[0].relative
+    headers = relative_token(relative)
+    token = create_login_token(db.session, relative, utcnow(), timedelta(minutes=30))
+    db.session.commit()
+    client.post(f"/logga-in/{token}")
+    db.session.remove()
+    ended: list[str] = []
+    sa.event.listen(db.engine, "commit", lambda _conn: ended.append("commit"))
+    sa.event.listen(db.engine, "rollback", lambda _conn: ended.append("rollback"))
+    with counted() as statements:
+        assert app.test_client().get("/api/v1/me/journey", headers=headers).status_code == 200
+        assert client.get("/min-guide/").status_code == 200
+    assert ended == ["commit", "commit"]
+    assert not [s for s in statements if not s.lstrip().upper().startswith("SELECT")]
+
+
+def test_end_read_refuses_a_request_that_changed_something(app: Flask) -> None:
+    enrolment = lived_journeys(days=1)[0]
+    enrolment.next_module_at = None
+    with pytest.raises(RuntimeError, match="changed objects"):
+        end_read(db.session)

@@ -17,7 +17,7 @@ from guide.api.bodies import (
 from guide.api.openapi import document, error_response, json_body, json_response
 from guide.errors import N_
 from guide.extensions import db
-from guide.models.base import utcnow
+from guide.models.base import end_read, utcnow
 from guide.services.library import current_library
 from guide.services.reading import (
     enrolment_of,
@@ -104,14 +104,9 @@ document(
 def my_journey() -> ResponseReturnValue:
     now = utcnow()
     library = current_library()
-    return jsonify(
-        {
-            "enrolments": [
-                summary.as_json()
-                for summary in journey_summaries(db.session, library, g.api_relative, now)
-            ]
-        }
-    )
+    summaries = journey_summaries(db.session, library, g.api_relative, now)
+    end_read(db.session)
+    return jsonify({"enrolments": [summary.as_json() for summary in summaries]})
 
 
 document(

@@ -6,7 +6,7 @@ from flask import Blueprint, g, render_template, request
 from flask.typing import ResponseReturnValue
 
 from guide.extensions import db
-from guide.models.base import utcnow
+from guide.models.base import end_read, utcnow
 from guide.services.library import current_library
 from guide.services.reading import enrolment_of, journey_summaries, module_page
 from guide.web.sessions import relative_required
@@ -20,6 +20,7 @@ def index() -> ResponseReturnValue:
     now = utcnow()
     library = current_library()
     summaries = journey_summaries(db.session, library, g.relative, now)
+    end_read(db.session)
     crisis = next((s.guide.crisis for s in summaries if s.guide.crisis), None)
     return render_template(
         "relative/journey.html",
