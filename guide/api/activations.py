@@ -50,5 +50,5 @@ def create_activation() -> ResponseReturnValue:
     )
     db.session.commit()
     send_after_request(first_mail)
-    summary = journey_summary(db.session, current_library(), enrolment, now)
+    summary = journey_summary(db.session, current_library(), enrolment)
     return jsonify({"enrolment": summary.as_json(), "token": token}), 201

@@ -102,9 +102,7 @@ document(
 @api.get("/me/journey")
 @relative_token_required
 def my_journey() -> ResponseReturnValue:
-    now = utcnow()
-    library = current_library()
-    summaries = journey_summaries(db.session, library, g.api_relative, now)
+    summaries = journey_summaries(db.session, current_library(), g.api_relative)
     end_read(db.session)
     return jsonify({"enrolments": [summary.as_json() for summary in summaries]})
 

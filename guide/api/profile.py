@@ -29,7 +29,7 @@ def change_my_profile(enrolment_id: int) -> ResponseReturnValue:
         {
             "profile": enrolment.profile or {},
             "changed": changed,
-            "journey": journey_summary(db.session, library, enrolment, now).as_json(),
+            "journey": journey_summary(db.session, library, enrolment).as_json(),
         }
     )
 

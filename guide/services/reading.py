@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import abort, url_for
 from markupsafe import Markup
@@ -48,9 +48,8 @@ class ModuleItem:
     updated: bool  # the module changed after it was released to this relative
 
 
-@dataclass(frozen=True)
-class OpenCheckin:
-    """A check-in occurrence waiting for the relative's answer."""
+class OpenCheckin(NamedTuple):
+    """A check-in occurrence waiting for the relative's answer, as its row holds it."""
 
     id: int
     checkin_id: str
@@ -120,7 +119,7 @@ def texts_in(texts: dict[str, Any], language: str) -> dict[str, Any]:
 
 
 def journey_summaries(
-    session: DbSession, library: Library, relative: Relative, now: datetime
+    session: DbSession, library: Library, relative: Relative
 ) -> list[JourneySummary]:
     """Return the relative's view of every enrolment, newest first, in two statements.
 
@@ -135,10 +134,8 @@ def journey_summaries(
     return _summaries(session, library, relative, _enrolments_of_relative(), relative.id)
 
 
-def journey_summary(
-    session: DbSession, library: Library, enrolment: Enrolment, now: datetime
-) -> JourneySummary:
-    """Return the relative's view of one enrolment at `now`, as `journey_summaries` builds it."""
+def journey_summary(session: DbSession, library: Library, enrolment: Enrolment) -> JourneySummary:
+    """Return the relative's view of one enrolment, as `journey_summaries` builds it."""
     (summary,) = _summaries(session, library, enrolment.relative, _one_enrolment(), enrolment.id)
     return summary
 

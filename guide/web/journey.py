@@ -17,9 +17,7 @@ bp = Blueprint("journey", __name__, url_prefix="/min-guide")
 @bp.get("/")
 @relative_required
 def index() -> ResponseReturnValue:
-    now = utcnow()
-    library = current_library()
-    summaries = journey_summaries(db.session, library, g.relative, now)
+    summaries = journey_summaries(db.session, current_library(), g.relative)
     end_read(db.session)
     crisis = next((s.guide.crisis for s in summaries if s.guide.crisis), None)
     return render_template(
