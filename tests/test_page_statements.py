@@ -151,3 +151,22 @@ def test_end_read_refuses_a_request_that_changed_something(app: Flask) -> None:
     enrolment.next_module_at = None
     with pytest.raises(RuntimeError, match="changed objects"):
         end_read(db.session)
+
+
+def test_the_module_page_loads_the_enrolment_and_the_relative_once(
+    app: Flask, client: FlaskClient
+) -> None:
+    """It commits the read mark after rendering: nothing it read is loaded again."""
+    enrolment = lived_journeys(days=5)[0]
+    relative = enrolment.relative
+    token = create_login_token(db.session, relative, utcnow(), timedelta(minutes=30))
+    db.session.commit()
+    client.post(f"/logga-in/{token}")
+    path = f"/min-guide/{enrolment.id}/{enrolment.releases[0].module_id}"
+    db.session.remove()
+    for _ in ("marks it read", "already read"):
+        with counted() as statements:
+            assert client.get(path).status_code == 200
+        loads = [s.split("FROM")[1].split()[0] for s in statements if s.startswith("SELECT")]
+        assert loads.count("enrolment") == 1 and loads.count("relative") == 1, statements
+        db.session.remove()

@@ -44,12 +44,16 @@ def module(enrolment_id: int, module_id: str) -> ResponseReturnValue:
         utcnow(),
         current=request.args.get("text") == "ny",
     )
-    db.session.commit()  # opening a released module marks it read
     guide = library.guide(enrolment.guide_id)
-    return render_template(
+    html = render_template(
         "relative/module.html",
         page=page,
         enrolment=enrolment,
         guide=guide,
         crisis_text=guide.crisis.get(g.relative.language) if guide.crisis else None,
     )
+    # Opening a released module marks it read. Committed once the page is rendered,
+    # so that the page does not load the enrolment and the relative again, and with a
+    # COMMIT even when nothing changed (see end_read).
+    db.session.commit()
+    return html
