@@ -12,13 +12,14 @@ from sqlalchemy import select
 from guide.extensions import db
 from guide.models import Alert, Consent, ConsentPurpose, StaffRole
 from guide.services.accounts import create_staff
-from guide.services.contact_person import save_profile, shown_contact
+from guide.services.contact_person import save_profile
 from guide.services.followup import raise_alert
 from guide.services.library import current_library
 from scheduler.jobs import release_due
 from tests.checkin_support import log_in_relative, log_in_staff, relative_token
 from tests.conftest import at
 from tests.factories import ALL_CONSENTS, PASSWORD, enrol, issue_cards, make_tenant, staff_token
+from tests.rules_on_objects import shown_contact
 from tests.test_followup_calls import ACTIVATED, CALL_DUE, FOLLOWUP_CONTENT
 
 NO_CONTACT = {**ALL_CONSENTS, ConsentPurpose.CONTACT: False}
@@ -44,7 +45,7 @@ def test_taking_a_case_makes_the_staff_member_the_contact_person(
     save_profile(db.session, tenant.staff, "Karin", "Anhörigkonsulent", "Måndag–torsdag 9–11")
     db.session.commit()
     enrolment, alert = case_for(tenant)
-    assert shown_contact(db.session, enrolment).name == "Anhörigstöd"  # the unit, at first
+    assert shown_contact(enrolment).name == "Anhörigstöd"  # the unit, at first
 
     response = client.post(f"/api/v1/alerts/{alert.id}/take", headers=staff_token(tenant.staff))
     assert response.status_code == 200
@@ -129,14 +130,14 @@ def test_without_contact_consent_the_relative_sees_the_units_contact_only(
     )
     db.session.commit()
     client.post(f"/api/v1/alerts/{alert.id}/take", headers=staff_token(tenant.staff))
-    assert shown_contact(db.session, enrolment).name == "Karin"
+    assert shown_contact(enrolment).name == "Karin"
     # The relative withdraws the consent to be contacted.
     enrolment.relative.consents.append(
         Consent(purpose=ConsentPurpose.CONTACT, version="1", granted=False, recorded_at=ACTIVATED)
     )
     db.session.commit()
     assert not enrolment.relative.consent(ConsentPurpose.CONTACT)
-    shown = shown_contact(db.session, enrolment)
+    shown = shown_contact(enrolment)
     assert (shown.name, shown.reach, shown.personal) == ("Anhörigstöd", "Ring enheten", False)
 
 

@@ -13,11 +13,12 @@ from guide.extensions import db
 from guide.models import Alert, ConsentPurpose, Enrolment, Event, FollowupCall
 from guide.services.contact import ContactRequest, request_contact
 from guide.services.followup import is_overdue, mark_contacted, mark_no_answer, queue_query
-from guide.services.followup_calls import accept_call_offer, call_offer, decline_call_offer
+from guide.services.followup_calls import accept_call_offer, decline_call_offer
 from guide.services.library import current_library
 from scheduler.jobs import release_due
 from tests.conftest import TESTS, at
 from tests.factories import ALL_CONSENTS, enrol, issue_cards, make_tenant
+from tests.rules_on_objects import call_offer
 
 FOLLOWUP_CONTENT = TESTS / "fixtures" / "content" / "followups"
 ACTIVATED = at("2026-03-02 10:00")  # a Monday

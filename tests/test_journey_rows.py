@@ -4,7 +4,7 @@
 the call offer, the open check-ins and a pending contact request straight from the
 database's rows. Here one relative walks through every state those can be in, and at
 each step the API's answer is compared with the same rules applied to the mapped
-objects (`shown_contact`, `call_offer`, `Relative.consent`, the open check-ins).
+objects (`tests/rules_on_objects.py`, `Relative.consent`, the open check-ins).
 """
 
 from __future__ import annotations
@@ -23,14 +23,14 @@ from guide.models import Alert, CheckinInstance, Consent, ConsentPurpose, Enrolm
 from guide.models.base import utcnow
 from guide.services.accounts import deactivate_staff
 from guide.services.contact import ContactRequest, request_contact
-from guide.services.contact_person import save_profile, shown_contact
+from guide.services.contact_person import save_profile
 from guide.services.followup import raise_alert
-from guide.services.followup_calls import call_offer
 from guide.services.library import current_library
 from scheduler.jobs import release_due
 from tests.checkin_support import log_in_relative, relative_token
 from tests.conftest import FIXTURE_CONTENT
 from tests.factories import ALL_CONSENTS, enrol, issue_cards, make_tenant, staff_token
+from tests.rules_on_objects import call_offer, shown_contact
 from tests.test_followup_calls import ACTIVATED, CALL_DUE, FOLLOWUP_CONTENT
 from tests.test_page_statements import lived_journeys
 
@@ -51,7 +51,7 @@ def by_the_rules(enrolment: Enrolment) -> dict[str, Any]:
     )
     return {
         "enrolment": enrolment.id,
-        "contact_person": shown_contact(db.session, enrolment).as_json(),
+        "contact_person": shown_contact(enrolment).as_json(),
         "call_offered": call_offer(enrolment) is not None,
         "open_checkins": [c.id for c in open_checkins],
     }

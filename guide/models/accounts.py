@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, true
+from sqlalchemy import ColumnElement, ForeignKey, String, UniqueConstraint, true
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from guide.models.base import Model, UTCDateTime, utcnow
@@ -65,9 +66,15 @@ class StaffUser(Model):
     organisation: Mapped[Organisation | None] = relationship()
     unit: Mapped[Unit | None] = relationship()
 
-    @property
+    @hybrid_property
     def active(self) -> bool:
+        """Not deactivated (in SQL too)."""
         return self.deactivated_at is None
+
+    @active.inplace.expression
+    @classmethod
+    def _active_expression(cls) -> ColumnElement[bool]:
+        return cls.deactivated_at.is_(None)
 
     def has_role(self, *roles: StaffRole) -> bool:
         return self.role in roles or self.role == StaffRole.ADMIN

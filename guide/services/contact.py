@@ -26,9 +26,8 @@ from guide.services.journey import record_event
 MAX_MESSAGE = 2000
 
 
-CONTACT_REQUEST: Final = (
-    "contact_request"  # the source of the alert a request to be contacted raises
-)
+# The source of the alert a request to be contacted raises.
+CONTACT_REQUEST: Final = "contact_request"
 # The wording the guides' own rules use, so a case never says it twice.
 CONTACT_REQUEST_REASON = "Anhörig vill bli kontaktad"
 

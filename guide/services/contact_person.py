@@ -16,7 +16,6 @@ from sqlalchemy import select
 
 from guide.models import (
     Alert,
-    ConsentPurpose,
     ContactPerson,
     Enrolment,
     StaffProfile,
@@ -155,19 +154,6 @@ def colleagues_for(session: DbSession, enrolment: Enrolment) -> list[StaffUser]:
         )
         if may_be_contact_person(staff, enrolment)
     ]
-
-
-def shown_contact(session: DbSession, enrolment: Enrolment) -> ShownContact:
-    """Return what the relative sees as their contact in `enrolment` (see `contact_shown`)."""
-    named = enrolment.contact_person
-    staff = named.staff if named is not None else None
-    profile = named.profile if named is not None and staff is not None and staff.active else None
-    return contact_shown(
-        enrolment.unit.name,
-        enrolment.unit.contact,
-        (profile.display_name, profile.role, profile.reach) if profile is not None else None,
-        enrolment.relative.consent(ConsentPurpose.CONTACT),
-    )
 
 
 def contact_shown(

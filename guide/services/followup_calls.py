@@ -131,13 +131,6 @@ def _claim(
     return found
 
 
-def call_offer(enrolment: Enrolment) -> FollowupCall | None:
-    """Return the call Min guide offers the relative, if one waits for an answer."""
-    offered = [call for call in enrolment.followup_calls if call.outcome == OFFERED]
-    consent = enrolment.relative.consent(ConsentPurpose.CONTACT)
-    return offered[-1] if offers_call(bool(offered), consent) else None
-
-
 def offers_call(call_offered: bool, contact_consent: bool) -> bool:
     """Whether Min guide asks "Vill du att någon ringer dig?".
 

@@ -209,7 +209,7 @@ def _enrolment_rows(which: ColumnElement[bool]) -> Any:
             .label("contact_asked_at"),
             Unit.name.label("unit_name"),
             Unit.contact.label("unit_contact"),
-            StaffUser.deactivated_at.label("contact_deactivated_at"),
+            StaffUser.active.label("contact_active"),
             StaffProfile.display_name.label("contact_name"),
             StaffProfile.role.label("contact_role"),
             StaffProfile.reach.label("contact_reach"),
@@ -299,7 +299,7 @@ def _summary(
     consent = latest_answer([found.consents[id_] for id_ in sorted(found.consents)])
     named = (
         (row.contact_name, row.contact_role, row.contact_reach)
-        if row.contact_name is not None and row.contact_deactivated_at is None
+        if row.contact_name is not None and row.contact_active
         else None
     )
     phase_id = row.current_phase
