@@ -10,7 +10,7 @@ product's service, exchanged at `POST /api/v1/auth/token` for a bearer token, an
 confirmed at `POST /logga-in/<token>` (with the form's CSRF token) for a session
 cookie. Then it starts gunicorn with 2 workers on loopback serving
 tests/bench/pages_wsgi.py: the product as deployed, plus a bare Flask app, an
-empty product route and a product route that runs four `SELECT 1` for reference.
+empty product route and product routes that run one and four `SELECT 1` for reference.
 
 A closed-loop load generator (32 threads, one per relative, each sending its next
 request when the previous answer has arrived, a fixed number each) asks for each
@@ -120,7 +120,8 @@ def main() -> None:
         targets = [
             Target("bare Flask route", "/bench/bare/", [{}], b"ok"),
             Target("product app, empty route (no login)", "/bench/empty", [{}], b"ok"),
-            Target("product app, four SELECT 1 (no login)", "/bench/four-statements", [{}], b"ok"),
+            Target("product app, one SELECT 1 (no login)", "/bench/statements/1", [{}], b"ok"),
+            Target("product app, four SELECT 1 (no login)", "/bench/statements/4", [{}], b"ok"),
             Target(
                 "GET /api/v1/me/journey",
                 "/api/v1/me/journey",
@@ -134,11 +135,11 @@ def main() -> None:
                 b"Dina avsnitt",
             ),
         ]
-        print_statements(bench_app(url, GUIDE_BASE_URL=f"http://{HOST}:{port}"), targets[3:])
+        print_statements(bench_app(url, GUIDE_BASE_URL=f"http://{HOST}:{port}"), targets[4:])
         if options.profile:
             profile_pages(
                 bench_app(url, GUIDE_BASE_URL=f"http://{HOST}:{port}"),
-                targets[3:],
+                targets[4:],
                 options.profile,
             )
         samples = run_load(port, targets, options.clients, options.requests, options.rounds)

@@ -10,9 +10,10 @@ the product itself gains no route:
   product: what gunicorn, Flask and loopback cost by themselves;
 - `/bench/empty`: a route on the product's app that answers "ok" without a login:
   what the product's own request hooks add (session, locale, security headers);
-- `/bench/four-statements`: the same, plus the four cheapest statements there are
-  (`SELECT 1`, through the product's session as a page's statements go): the floor
-  under any page that reads the database four times, as the journey pages do.
+- `/bench/statements/<n>`: the same, plus the n cheapest statements there are
+  (`SELECT 1`, through the product's session as a page's statements go): with n = 4,
+  the floor under any page that reads the database four times, as the journey pages
+  do; with n = 1, the floor under any page that reads it at all.
 """
 
 from __future__ import annotations
@@ -38,9 +39,9 @@ def empty_route() -> str:
     return "ok"
 
 
-@product.get("/bench/four-statements")
-def four_statements_route() -> str:
-    for _ in range(4):
+@product.get("/bench/statements/<int:count>")
+def statements_route(count: int) -> str:
+    for _ in range(min(count, 8)):
         db.session.execute(select(literal(1)))
     return "ok"
 
