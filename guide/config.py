@@ -12,6 +12,7 @@ from guide.content.model import Duration
 PACKAGE_ROOT = Path(__file__).resolve().parent
 # Installed, `content/` sits beside `guide/` in site-packages; in a checkout, beside it too.
 DEFAULT_CONTENT_DIR = PACKAGE_ROOT.parent / "content"
+DEFAULT_BASE_URL = "http://localhost:5000"  # where `guide serve` listens by default
 
 
 def _flag(name: str, default: bool) -> bool:
@@ -72,7 +73,7 @@ def config_from_environment(instance_path: str) -> dict[str, Any]:
         # SQLAlchemy's default PostgreSQL driver is psycopg2; we ship psycopg 3.
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
     secret_key = os.environ.get("GUIDE_SECRET_KEY") or _instance_secret(instance_path)
-    base_url = os.environ.get("GUIDE_BASE_URL", "http://localhost:5000").rstrip("/")
+    base_url = os.environ.get("GUIDE_BASE_URL", DEFAULT_BASE_URL).rstrip("/")
     mail_server = os.environ.get("MAIL_SERVER") or None
     return {
         "SECRET_KEY": secret_key,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -102,3 +104,24 @@ def test_rate_limits_can_be_left_to_a_proxy_in_front(make_app) -> None:  # type:
         open_app.post("/logga-in", data={"email": "a@example.se"}).status_code for _ in range(12)
     }
     assert 429 not in statuses
+
+
+def test_serve_on_another_port_says_what_a_second_shell_needs_for_its_links(
+    make_app: Callable[..., Flask],
+) -> None:
+    from guide.cli.serve import prepare_service
+
+    # No base URL of its own (the default's value): links follow the port it listens on,
+    # and the demo's `guide scheduler tick` line carries that address to the other shell.
+    moved = make_app(GUIDE_BASE_URL="http://localhost:5000")
+    if db.engine.dialect.name == "sqlite":
+        db.drop_all()
+    text = "\n".join(prepare_service(moved, "127.0.0.1", 5057, demo=True))
+    assert moved.config["GUIDE_BASE_URL"] == "http://127.0.0.1:5057"
+    assert "  GUIDE_BASE_URL=http://127.0.0.1:5057 guide scheduler tick --now" in text
+
+    # A deployment's own base URL stands, and the line needs nothing more.
+    kept = make_app(GUIDE_BASE_URL="https://lots.example")
+    text = "\n".join(prepare_service(kept, "127.0.0.1", 5057, demo=True))
+    assert kept.config["GUIDE_BASE_URL"] == "https://lots.example"
+    assert "\n  guide scheduler tick --now" in text

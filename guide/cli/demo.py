@@ -45,8 +45,12 @@ DEMO_ACCOUNTS = (
 )
 
 
-def create_demo(app: Flask) -> Iterator[str]:
-    """Create the demo organisation once, and say how to log in."""
+def create_demo(app: Flask, tick_environment: str = "") -> Iterator[str]:
+    """Create the demo organisation once, and say how to log in.
+
+    `tick_environment` is what a command in another shell must be given to build the
+    same links as this process (a base URL that only `guide serve --port` set).
+    """
     session = db.session
     organisation = session.scalar(select(Organisation).where(Organisation.slug == DEMO_ORG))
     if organisation is None:
@@ -115,7 +119,10 @@ def create_demo(app: Flask) -> Iterator[str]:
     yield f"Staff log in at {url_for('staff.login', _external=True)}"
     yield ""
     yield "Let days pass (in another shell, same folder and settings), then read the mail:"
-    yield "  guide scheduler tick --now 2026-12-24T09:00     (local time; any moment to come)"
+    yield (
+        f"  {tick_environment}guide scheduler tick --now 2026-12-24T09:00"
+        "     (local time; any moment to come)"
+    )
     yield f"  {url_for('inbox.index', _external=True)}"
 
 

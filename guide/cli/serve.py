@@ -11,6 +11,7 @@ from flask_migrate import upgrade
 from waitress import serve as waitress_serve
 
 from guide.cli.demo import create_demo
+from guide.config import DEFAULT_BASE_URL
 from guide.extensions import db
 from guide.services.library import folder_library
 from guide.services.versions import sync_module_versions
@@ -25,7 +26,10 @@ def prepare_service(app: Flask, host: str, port: int, demo: bool) -> Iterator[st
     address = f"http://{host}:{port}"
     if host in ("0.0.0.0", "::"):
         address = f"http://localhost:{port}"
-    if app.config["GUIDE_BASE_URL"] == "http://localhost:5000" and port != 5000:
+    # Without GUIDE_BASE_URL, links in mail point at where this process listens; a
+    # command in another shell must be told, or its links would lead to port 5000.
+    moved = app.config["GUIDE_BASE_URL"] == DEFAULT_BASE_URL and port != 5000
+    if moved:
         app.config["GUIDE_BASE_URL"] = address
     yield f"Lots listens on {address}"
     yield f"Database: {app.config['SQLALCHEMY_DATABASE_URI']}"
@@ -37,7 +41,7 @@ def prepare_service(app: Flask, host: str, port: int, demo: bool) -> Iterator[st
         )
     if demo:
         app.config["GUIDE_DEMO"] = True
-        yield from create_demo(app)
+        yield from create_demo(app, f"GUIDE_BASE_URL={address} " if moved else "")
     if app.config["GUIDE_CAPTURE_MAIL"]:
         inbox = url_for("inbox.index", _external=True)
         where = f" at {inbox}" if demo else " in the database (captured_mail)"
