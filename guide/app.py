@@ -13,7 +13,7 @@ from guide import models, security, urls
 from guide.api import api
 from guide.api import errors as api_errors
 from guide.cli import register_commands
-from guide.config import PACKAGE_ROOT, config_from_environment
+from guide.config import config_from_environment
 from guide.errors import GuideError
 from guide.extensions import (
     babel,
@@ -22,7 +22,6 @@ from guide.extensions import (
     install_template_gettext,
     limiter,
     mail,
-    migrate,
     select_locale,
 )
 from guide.mail import background as background_mail
@@ -75,9 +74,6 @@ def create_app() -> Flask:
     app.url_map.converters["int"] = security.DatabaseIdConverter
 
     db.init_app(app)
-    migrate.init_app(
-        app, db, directory=str(PACKAGE_ROOT / "migrations"), render_as_batch=True, compare_type=True
-    )
     mail.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

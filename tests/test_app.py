@@ -67,11 +67,12 @@ def test_migrations_match_the_models(app: Flask) -> None:
     """The migrations create exactly the tables the models describe (no forgotten migration)."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
-    from flask_migrate import upgrade
+
+    from guide.extensions import upgrade_database
 
     if db.engine.dialect.name == "sqlite":
         db.drop_all()
-        upgrade()
+        upgrade_database()
     with db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, db.metadata)

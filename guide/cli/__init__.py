@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from guide.cli import accounts, cards, content, scheduler, serve, translations
+from guide.cli import accounts, cards, content, database, scheduler, serve, translations
 
 COMMANDS = (
     content.content,
+    database.database,
     serve.serve,
     accounts.org,
     accounts.unit,

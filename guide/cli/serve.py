@@ -7,12 +7,11 @@ from collections.abc import Iterator
 import click
 from flask import Flask, current_app, url_for
 from flask.cli import with_appcontext
-from flask_migrate import upgrade
 from waitress import serve as waitress_serve
 
 from guide.cli.demo import create_demo
 from guide.config import DEFAULT_BASE_URL
-from guide.extensions import db
+from guide.extensions import db, upgrade_database
 from guide.services.library import folder_library
 from guide.services.versions import sync_module_versions
 from scheduler.runner import interval_of, start_in_background
@@ -20,7 +19,7 @@ from scheduler.runner import interval_of, start_in_background
 
 def prepare_service(app: Flask, host: str, port: int, demo: bool) -> Iterator[str]:
     """Bring the database up to date and say where the service listens."""
-    upgrade()
+    upgrade_database()
     synced = sync_module_versions(db.session, folder_library(), keep_published=True)
     db.session.commit()
     address = f"http://{host}:{port}"

@@ -61,13 +61,11 @@ def fresh_schema(database: str, schema: str) -> str:
     url = f"{base}{separator}options=-csearch_path%3D{schema}"
     app = bench_app(url)
     with app.app_context():
-        from flask_migrate import upgrade
-
-        from guide.extensions import db
+        from guide.extensions import db, upgrade_database
         from guide.services.library import current_library
         from guide.services.versions import sync_module_versions
 
-        upgrade()
+        upgrade_database()
         sync_module_versions(db.session, current_library())
         db.engine.dispose()
     return url

@@ -7,6 +7,8 @@ the rest run here, each once, and say something a person can act on.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from tests.conftest import SHIPPED_CONTENT
@@ -85,3 +87,27 @@ def test_a_command_with_a_wrong_setting_says_which_and_why(deployment: Deploymen
     assert status == 1
     assert "GUIDE_BASE_URL must be the service's public address" in output
     assert "Traceback" not in output
+
+
+def test_guide_offers_the_products_commands_and_only_db_loads_alembic(
+    deployment: Deployment,
+) -> None:
+    listing = deployment.guide("--help").split("Commands:")[1]
+    commands = {line.split()[0] for line in listing.splitlines() if line.startswith("  ")}
+    spec = {"cards", "content", "db", "org", "scheduler", "serve", "staff", "unit"}
+    assert commands == spec | {"translations"}  # no other installed package's plugin
+    assert "upgrade" in deployment.guide("db", "--help")
+    assert "(head)" in deployment.guide("db", "current")
+    # Alembic costs every process 0.2 s to import: a tick runs without it.
+    traced = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "guide", "scheduler", "tick"],
+        env=deployment.environment,
+        cwd=deployment.root,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert traced.returncode == 0, traced.stdout + traced.stderr
+    imported = {line.rsplit("|", 1)[-1].strip() for line in traced.stderr.splitlines()}
+    assert "guide.app" in imported
+    assert "alembic" not in imported and "flask_migrate" not in imported
